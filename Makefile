@@ -1,0 +1,55 @@
+# Coop Santé Triage: the project's front door. `make help` lists the targets.
+SHELL := /bin/bash
+VENV := .venv
+PY := PYTHONPATH=$(CURDIR) $(VENV)/bin/python
+RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
+DATA ?= ../shared/samples/triage_sample.csv
+OUT ?= results/triage_eval.csv
+
+.PHONY: help setup train run test lint typecheck unit validate conversations triage-eval bench-triage shell clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: ## install system and Python packages (once; a stamp skips it after)
+	@bash scripts/bootstrap.sh
+
+train: setup ## train the model if data, domain or config changed
+	@bash scripts/train_if_needed.sh
+
+run: train ## start Redis, the action server and Rasa (REST on :5005); Ctrl-C stops all
+	@bash scripts/run.sh
+
+test: setup ## everything CI runs: ruff, mypy, pytest, rasa data validate, rasa test
+	@$(MAKE) --no-print-directory lint typecheck
+	@$(MAKE) --no-print-directory train
+	@$(MAKE) --no-print-directory validate unit conversations
+
+lint: setup ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup ## mypy
+	$(VENV)/bin/mypy
+
+unit: setup ## pytest (unit, action, triage and end-to-end tests)
+	$(PY) -m pytest
+
+validate: setup ## rasa data validate
+	$(RASA) data validate --fail-on-warnings
+
+conversations: train ## Rasa conversation tests, failing on any prediction error
+	$(RASA) test core --stories tests/conversations --model models/coop-sante.tar.gz \
+	  --fail-on-prediction-errors --out results/conversations
+
+triage-eval: train ## score triage on DATA (message,expected) into OUT (message,predicted,reason)
+	$(PY) -m tools.triage_eval --data $(DATA) --out $(OUT)
+
+bench-triage: train ## median and p95 time to triage one message
+	$(PY) -m tools.bench_triage
+
+shell: train ## talk to the bot in the terminal (needs `make run`'s Redis and actions, or its own)
+	$(RASA) shell --model models/coop-sante.tar.gz -p 5006
+
+clean: ## remove the model, results and local data (keeps .venv)
+	rm -rf models results .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""Normalisation of what members type: lowercase, no accents, SMS spellings expanded.
+
+Members write "chu pu capable", "jai mal a la poitrinne", "tsé". Every rule and lexicon in the
+project works on the output of `normalise`, so a rule written once matches all these spellings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Quebec and SMS spellings mapped to the standard form the rules are written against.
+SMS_SPELLINGS: dict[str, str] = {
+    "chu": "je suis",
+    "chus": "je suis",
+    "chui": "je suis",
+    "jsuis": "je suis",
+    "jsui": "je suis",
+    "suis-je": "je suis",
+    "jai": "j ai",
+    "jveux": "je veux",
+    "jvais": "je vais",
+    "jme": "je me",
+    "jpeux": "je peux",
+    "jsais": "je sais",
+    "jpense": "je pense",
+    "jfais": "je fais",
+    "jfeel": "je me sens",
+    "pu": "plus",
+    "pus": "plus",
+    "pis": "et",
+    "pi": "et",
+    "tse": "tu sais",
+    "faque": "alors",
+    "fak": "alors",
+    "fack": "alors",
+    "ya": "il y a",
+    "ye": "il est",
+    "yer": "hier",
+    "pcq": "parce que",
+    "pk": "pourquoi",
+    "pkoi": "pourquoi",
+    "pq": "pourquoi",
+    "bcp": "beaucoup",
+    "tjrs": "toujours",
+    "tjs": "toujours",
+    "qqn": "quelqu un",
+    "qqun": "quelqu un",
+    "kelkun": "quelqu un",
+    "qq": "quelque",
+    "svp": "s il vous plait",
+    "stp": "s il te plait",
+    "ptit": "petit",
+    "ptite": "petite",
+    "c": "c est",
+    "cest": "c est",
+    "ct": "c etait",
+    "g": "j ai",
+    "ke": "que",
+    "ki": "qui",
+    "koi": "quoi",
+    "mwa": "moi",
+    "toe": "toi",
+    "moe": "moi",
+    "pantoute": "pas du tout",
+    "rdv": "rendez vous",
+    "rv": "rendez vous",
+    "dr": "docteur",
+    "doc": "docteur",
+    "inf": "infirmiere",
+    "bb": "bebe",
+    "nn": "non",
+    "wi": "oui",
+    "ouin": "oui",
+    "ds": "dans",
+    "dla": "de la",
+    "dmon": "de mon",
+}
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z0-9]+(?:['-][a-z0-9]+)*|[.!?;,:/]")
+_ELIDED = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)'")
+
+
+def strip_accents(text: str) -> str:
+    """Remove diacritics: 'fièvre' -> 'fievre', 'cœur' -> 'coeur'."""
+    text = text.translate(_LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalise(text: str) -> str:
+    """Return a canonical form of a member's message for rule matching.
+
+    Lowercase, accents removed, elisions and hyphens split ("j'ai" -> "j ai"), SMS and Quebec spellings
+    expanded, repeated letters squeezed ("aideeeee" -> "aidee"), one space between tokens.
+    Punctuation that ends a clause (. , ; ! ? :) is kept as its own token so that negation
+    does not reach across clauses.
+    """
+    text = strip_accents(text.translate(_APOSTROPHES).lower())
+    text = re.sub(r"(.)\1{2,}", r"\1\1", text)
+    words: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token[0].isdigit():
+            words.append(token.replace(",", "."))  # 38,5 and 38.5 are the same temperature
+        elif token in SMS_SPELLINGS:
+            words.append(SMS_SPELLINGS[token])
+        else:
+            # Hyphens go too: "peux-tu", "rendez-vous" and "nouveau-né" match as separate words.
+            words.append(_ELIDED.sub(r"\1 ", token).replace("'", " ").replace("-", " "))
+    return " ".join(words)

@@ -1,0 +1,122 @@
+"""The triage policy: sees every user message first, on every channel, in any state.
+
+It runs the safety triage (bot.triage) on the message and the classifier's intent ranking,
+records the disposition and its reason as slots (in the conversation, for "pourquoi?" and the
+audit trail), and logs one line without personal data. For any disposition above `info` it
+predicts `action_triage` as a no-user prediction, which overrules rules, forms and fallbacks:
+an emergency never waits behind a form.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_EXTRACT_SLOTS
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+
+from bot.settings import load_settings
+from bot.triage import ClassifierSignal, Decision, Disposition, load_triage
+
+logger = logging.getLogger("coopsante.triage")
+
+ACTION_TRIAGE = "action_triage"
+SUMMARY_FORM = "formulaire_motif"
+SLOT_DISPOSITION = "triage_disposition"
+SLOT_REASON = "triage_raison"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=False
+)
+class TriagePolicy(Policy):
+    """Routes every message above `info` to `action_triage` before any other policy."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"priority": 10, "safety_dir": None}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        safety_dir = config.get("safety_dir") or load_settings().safety_dir
+        self.triage = load_triage(Path(safety_dir))
+
+    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource
+
+    def decide(self, tracker: DialogueStateTracker) -> Decision:
+        message = tracker.latest_message
+        parse_data = message.parse_data if message else {}
+        return self.triage.decide(
+            (message.text if message else "") or "", ClassifierSignal.from_parse_data(parse_data or {})
+        )
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        step = _step_after_user_message(tracker)
+        if step == "triage":
+            decision = self.decide(tracker)
+            logger.info(json.dumps({"event": "triage", **decision.as_record()}, ensure_ascii=False))
+            events = [
+                SlotSet(SLOT_DISPOSITION, decision.disposition.value),
+                SlotSet(SLOT_REASON, decision.as_record()),
+            ]
+            if _needs_triage_reply(decision.disposition, tracker.active_loop_name):
+                probabilities[domain.index_for_action(ACTION_TRIAGE)] = 1.0
+                return self._prediction(probabilities, events=events, is_no_user_prediction=True)
+            return self._prediction(probabilities, events=events)
+        if step == "after_triage":
+            disposition = self.decide(tracker).disposition
+            follow_up = SUMMARY_FORM if disposition in _SUMMARY_DISPOSITIONS else ACTION_LISTEN_NAME
+            probabilities[domain.index_for_action(follow_up)] = 1.0
+            return self._prediction(probabilities, is_no_user_prediction=True)
+        return self._prediction(probabilities)
+
+
+_SUMMARY_DISPOSITIONS = {Disposition.CLINICIEN, Disposition.CONSULTATION}
+
+
+def _needs_triage_reply(disposition: Disposition, active_loop: str | None) -> bool:
+    """Every disposition above info gets the triage reply, except a clinician or consultation
+    need raised again while the summary form for it is already being filled."""
+    if disposition == Disposition.INFO:
+        return False
+    return not (active_loop == SUMMARY_FORM and disposition in _SUMMARY_DISPOSITIONS)
+
+
+def _step_after_user_message(tracker: DialogueStateTracker) -> str | None:
+    """'triage' right after a user message, 'after_triage' right after action_triage."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return "triage"
+        if isinstance(event, ActionExecuted):
+            if event.action_name == ACTION_EXTRACT_SLOTS:
+                continue
+            if event.action_name == ACTION_TRIAGE:
+                return "after_triage"
+            return None
+    return None

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Starts everything for local use: Redis (unless REDIS_URL is set), the action server and the
+# Rasa server with the REST channel. Ctrl-C stops every process this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+REDIS_PORT=${REDIS_PORT:-6380}
+RUN_DIR=${RUN_DIR:-.run}
+mkdir -p "$RUN_DIR/redis" "$RUN_DIR/logs"
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  if ((${#pids[@]})); then
+    echo; echo "==> stopping (${pids[*]})"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap stop_all INT TERM EXIT
+
+wait_for() {  # wait_for NAME SECONDS COMMAND...
+  local name=$1 limit=$2; shift 2
+  for ((i = 0; i < limit * 2; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "$name stopped; see $RUN_DIR/logs/" >&2; exit 1; }
+    done
+    sleep 0.5
+  done
+  echo "$name did not start within $limit s; see $RUN_DIR/logs/" >&2
+  exit 1
+}
+
+if [ -z "${REDIS_URL:-}" ]; then
+  # The embedded default: a real Redis server, private to this checkout, with an append-only
+  # file so conversations survive a restart.
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$PWD/$RUN_DIR/redis" \
+    --appendonly yes --save "" --logfile "$PWD/$RUN_DIR/logs/redis.log" &
+  pids+=($!)
+  export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  wait_for Redis 10 redis-cli -p "$REDIS_PORT" ping
+fi
+
+endpoints=endpoints.yml
+if [ "$ACTIONS_PORT" != 5055 ]; then
+  endpoints=$RUN_DIR/endpoints.yml
+  sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml > "$endpoints"
+fi
+
+.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions >"$RUN_DIR/logs/actions.log" 2>&1 &
+pids+=($!)
+.venv/bin/rasa run --enable-api --interface 127.0.0.1 --port "$RASA_PORT" \
+  --model models/coop-sante.tar.gz --endpoints "$endpoints" --credentials credentials.yml \
+  >"$RUN_DIR/logs/rasa.log" 2>&1 &
+pids+=($!)
+
+start=$(date +%s)
+wait_for "Action server" 120 curl -sf "http://localhost:$ACTIONS_PORT/health"
+wait_for "Rasa server" 180 curl -sf "http://localhost:$RASA_PORT/status"
+
+cat <<INFO
+
+Coop Santé Triage is up ($(( $(date +%s) - start )) s to load).
+  Rasa server (REST)  http://localhost:$RASA_PORT/webhooks/rest/webhook
+  Action server       http://localhost:$ACTIONS_PORT/webhook
+  Redis               $(echo "$REDIS_URL" | sed -E 's#//[^@]*@#//***@#')
+  Logs                $RUN_DIR/logs/
+
+Try:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"x","message":"c'"'"'est quoi vos heures d'"'"'ouverture?"}'
+Ctrl-C stops everything.
+INFO
+wait -n "${pids[@]}" || true
+echo "A process stopped; see $RUN_DIR/logs/." >&2

@@ -1,0 +1,98 @@
+"""The triage policy on real Rasa trackers and the project's domain, without a trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from components.triage_policy import TriagePolicy
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory: pytest.TempPathFactory) -> TriagePolicy:
+    storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
+    config = {**TriagePolicy.get_default_config(), "safety_dir": str(ROOT / "safety")}
+    return TriagePolicy.create(config, storage, Resource("triage"), ExecutionContext(GraphSchema({}), "test"))
+
+
+def user(text: str, intent: str, confidence: float = 0.9) -> UserUttered:
+    return UserUttered(text, {"name": intent, "confidence": confidence}, [], None)
+
+
+def predicted(policy: TriagePolicy, events: list) -> tuple[str | None, object]:
+    tracker = DialogueStateTracker.from_events("t", events, DOMAIN.slots)
+    prediction = policy.predict_action_probabilities(tracker, DOMAIN)
+    if prediction.max_confidence == 0:
+        return None, prediction
+    return DOMAIN.action_names_or_texts[prediction.max_confidence_index], prediction
+
+
+def test_emergency_gets_the_triage_action_first(policy: TriagePolicy) -> None:
+    events = [ActionExecuted("action_listen"), user("elle respire plus", "saluer")]
+    action, prediction = predicted(policy, events)
+    assert action == "action_triage"
+    assert prediction.is_no_user_prediction  # overrules a form's happy path
+    slots = {e.key: e.value for e in prediction.events if isinstance(e, SlotSet)}
+    assert slots["triage_disposition"] == "911"
+    assert slots["triage_raison"]["regles"] == ["911-respiration"]
+
+
+def test_emergency_in_the_middle_of_a_form(policy: TriagePolicy) -> None:
+    events = [
+        ActionExecuted("action_listen"),
+        user("j'ai une verrue", "symptome_consultation"),
+        ActionExecuted("action_triage"),
+        ActionExecuted("formulaire_motif"),
+        ActiveLoop("formulaire_motif"),
+        SlotSet("requested_slot", "pour_qui"),
+        ActionExecuted("action_listen"),
+        user("mon mari est tombé sans connaissance", "symptome_clinicien"),
+        ActionExecuted("action_extract_slots"),
+    ]
+    action, _ = predicted(policy, events)
+    assert action == "action_triage"
+
+
+def test_a_clinician_need_does_not_restart_its_own_form(policy: TriagePolicy) -> None:
+    events = [
+        ActionExecuted("action_listen"),
+        user("j'ai une verrue", "symptome_consultation"),
+        ActionExecuted("action_triage"),
+        ActionExecuted("formulaire_motif"),
+        ActiveLoop("formulaire_motif"),
+        ActionExecuted("action_listen"),
+        user("depuis 3 semaines", "symptome_consultation"),
+    ]
+    action, prediction = predicted(policy, events)
+    assert action is None
+    assert any(isinstance(e, SlotSet) and e.key == "triage_disposition" for e in prediction.events)
+
+
+def test_after_the_triage_reply(policy: TriagePolicy) -> None:
+    emergency = [ActionExecuted("action_listen"), user("je veux me tuer", "crise_suicidaire"), ActionExecuted("action_triage")]
+    assert predicted(policy, emergency)[0] == "action_listen"
+    consultation = [ActionExecuted("action_listen"), user("une verrue", "symptome_consultation"), ActionExecuted("action_triage")]
+    assert predicted(policy, consultation)[0] == "formulaire_motif"
+
+
+def test_info_is_left_to_the_rules_but_recorded(policy: TriagePolicy) -> None:
+    action, prediction = predicted(policy, [ActionExecuted("action_listen"), user("vos heures?", "heures_ouverture")])
+    assert action is None
+    slots = {e.key: e.value for e in prediction.events if isinstance(e, SlotSet)}
+    assert slots["triage_disposition"] == "info"
+
+
+def test_quiet_once_an_action_answered(policy: TriagePolicy) -> None:
+    events = [ActionExecuted("action_listen"), user("vos heures?", "heures_ouverture"), ActionExecuted("action_repondre_coop")]
+    action, prediction = predicted(policy, events)
+    assert action is None and prediction.events == []

@@ -1,0 +1,42 @@
+"""Runs messages through the trained model exactly as a live conversation does.
+
+A message is parsed by the model's NLU pipeline, then put on a fresh tracker and given to the
+model's policy ensemble, whose triage policy records the disposition and its reason. This is the
+code path of a live conversation minus the actions' replies.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+from rasa.core.agent import Agent  # noqa: E402
+from rasa.shared.core.events import SlotSet, UserUttered  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "coop-sante.tar.gz"
+
+
+class LiveTriage:
+    def __init__(self, model_path: Path = DEFAULT_MODEL) -> None:
+        self.agent = Agent.load(str(model_path))
+        assert self.agent.processor is not None
+        self.processor = self.agent.processor
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        return await self.agent.parse_message(text)
+
+    async def triage(self, text: str) -> tuple[str, dict[str, Any]]:
+        """The disposition code and its reason record for one message from a new sender."""
+        parse_data = await self.parse(text)
+        tracker = DialogueStateTracker(f"eval-{uuid.uuid4().hex}", self.processor.domain.slots)
+        tracker.update(UserUttered(text, parse_data["intent"], parse_data["entities"], parse_data))
+        prediction = self.processor._predict_next_with_tracker(tracker)
+        for event in prediction.events:
+            if isinstance(event, SlotSet) and event.key == "triage_raison":
+                return str(event.value["disposition"]), dict(event.value)
+        raise RuntimeError("the triage policy recorded no decision: is it in config.yml?")
