@@ -36,7 +36,7 @@ unit: setup ## pytest (unit, action, triage and end-to-end tests)
 	$(PY) -m pytest
 
 validate: setup ## rasa data validate
-	$(RASA) data validate --fail-on-warnings
+	$(RASA) data validate
 
 conversations: train ## Rasa conversation tests, failing on any prediction error
 	$(RASA) test core --stories tests/conversations --model models/coop-sante.tar.gz \

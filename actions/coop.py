@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.resources import coop_id, content
+from actions.resources import content, coop_id, latest_intent
 
 
 class ActionRepondreCoop(Action):
@@ -16,7 +16,7 @@ class ActionRepondreCoop(Action):
         return "action_repondre_coop"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        topic = tracker.get_intent_of_latest_message() or ""
+        topic = latest_intent(tracker)
         answer = content().coop_answer(topic, coop_id(tracker))
         if answer:
             dispatcher.utter_message(text=answer)

@@ -31,3 +31,9 @@ def coop_id(tracker: Tracker) -> str | None:
     metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
     value = metadata.get("coop")
     return str(value) if value else None
+
+
+def latest_intent(tracker: Tracker) -> str:
+    """The intent of the member's latest message (the one that triggered the action)."""
+    intent: dict[str, Any] = tracker.latest_message.get("intent") or {}
+    return str(intent.get("name") or "")

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.resources import content
+from actions.resources import content, latest_intent
 
 
 class ActionSoins(Action):
@@ -16,7 +16,7 @@ class ActionSoins(Action):
         return "action_soins"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        answer = content().selfcare_answer(tracker.get_intent_of_latest_message() or "")
+        answer = content().selfcare_answer(latest_intent(tracker))
         if answer:
             dispatcher.utter_message(text=answer)
         else:

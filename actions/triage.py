@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.resources import coop_id, content
+from actions.resources import content, coop_id
 
 # Dispositions where the member must act now: whatever form was open is abandoned.
 INTERRUPTING = {"911", "crise", "urgence"}

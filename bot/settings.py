@@ -60,8 +60,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     retention = float(env.get("TRACKER_RETENTION_DAYS", "30"))
     if retention <= 0:
         raise ValueError("TRACKER_RETENTION_DAYS must be positive")
+    redis_url = env.get("REDIS_URL") or DEFAULT_REDIS_URL
+    parse_redis_url(redis_url)  # refuse to start on a malformed URL
     return Settings(
-        redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        redis_url=redis_url,
         tracker_retention_days=retention,
         content_dir=Path(env.get("CONTENT_DIR") or PROJECT_ROOT / "content"),
         safety_dir=Path(env.get("SAFETY_DIR") or PROJECT_ROOT / "safety"),

@@ -8,8 +8,41 @@ FOR_WHOM = ("moi", "enfant", "autre")
 
 _CHOICE_WORDS = {
     "moi": {"1", "moi", "me", "myself", "je", "mwa", "moe"},
-    "enfant": {"2", "enfant", "enfants", "bebe", "fils", "fille", "gars", "garcon", "child", "kid", "baby", "son", "daughter", "petit", "petite"},
-    "autre": {"3", "autre", "mere", "pere", "mari", "femme", "chum", "blonde", "conjoint", "conjointe", "ami", "amie", "voisin", "voisine", "someone", "other"},
+    "enfant": {
+        "2",
+        "enfant",
+        "enfants",
+        "bebe",
+        "fils",
+        "fille",
+        "gars",
+        "garcon",
+        "child",
+        "kid",
+        "baby",
+        "son",
+        "daughter",
+        "petit",
+        "petite",
+    },
+    "autre": {
+        "3",
+        "autre",
+        "mere",
+        "pere",
+        "mari",
+        "femme",
+        "chum",
+        "blonde",
+        "conjoint",
+        "conjointe",
+        "ami",
+        "amie",
+        "voisin",
+        "voisine",
+        "someone",
+        "other",
+    },
 }
 
 

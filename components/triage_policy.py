@@ -14,17 +14,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_EXTRACT_SLOTS
+from rasa.shared.core.constants import ACTION_EXTRACT_SLOTS, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
-
-from rasa.core.policies.policy import Policy, PolicyPrediction
 
 from bot.settings import load_settings
 from bot.triage import ClassifierSignal, Decision, Disposition, load_triage
@@ -37,9 +36,7 @@ SLOT_DISPOSITION = "triage_disposition"
 SLOT_REASON = "triage_raison"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=False)
 class TriagePolicy(Policy):
     """Routes every message above `info` to `action_triage` before any other policy."""
 

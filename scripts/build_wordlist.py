@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import spacy  # noqa: E402
+import spacy
 
-from bot.text import normalise  # noqa: E402
+from bot.text import normalise
 
 TOP = 200_000
 MIN_LENGTH = 5

@@ -11,6 +11,7 @@ ACTIONS_PORT=${ACTIONS_PORT:-5055}
 REDIS_PORT=${REDIS_PORT:-6380}
 RUN_DIR=${RUN_DIR:-.run}
 mkdir -p "$RUN_DIR/redis" "$RUN_DIR/logs"
+RUN_DIR=$(cd "$RUN_DIR" && pwd)
 
 pids=()
 stop_all() {
@@ -39,8 +40,8 @@ wait_for() {  # wait_for NAME SECONDS COMMAND...
 if [ -z "${REDIS_URL:-}" ]; then
   # The embedded default: a real Redis server, private to this checkout, with an append-only
   # file so conversations survive a restart.
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$PWD/$RUN_DIR/redis" \
-    --appendonly yes --save "" --logfile "$PWD/$RUN_DIR/logs/redis.log" &
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$RUN_DIR/redis" \
+    --appendonly yes --save "" --logfile "$RUN_DIR/logs/redis.log" &
   pids+=($!)
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   wait_for Redis 10 redis-cli -p "$REDIS_PORT" ping

@@ -53,7 +53,9 @@ def test_triage_reply_names_the_response(disposition: str) -> None:
 
 
 def test_consultation_reply_carries_the_coop_phone(content: Content) -> None:
-    _, messages = run(ActionTriage(), tracker(slots={"triage_disposition": "consultation", "coop": "hautes-laurentides"}))
+    _, messages = run(
+        ActionTriage(), tracker(slots={"triage_disposition": "consultation", "coop": "hautes-laurentides"})
+    )
     assert messages[0]["coop_telephone"] == content.coops["hautes-laurentides"].phone
 
 

@@ -82,4 +82,3 @@ def test_bad_disposition_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(RuleFileError, match="bientot"):
         load_rule_book(tmp_path / "rules.yml")
-

@@ -23,6 +23,6 @@ def test_redis_url_parsing() -> None:
 
 def test_bad_values_are_refused() -> None:
     with pytest.raises(ValueError):
-        load_settings({"REDIS_URL": "http://localhost"}).redis
+        load_settings({"REDIS_URL": "http://localhost"})
     with pytest.raises(ValueError):
         load_settings({"TRACKER_RETENTION_DAYS": "0"})

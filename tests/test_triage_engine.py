@@ -78,7 +78,9 @@ def test_record_has_no_message_text(triage: Triage) -> None:
         ("hmm", (("rhume", 0.4), ("symptome_911", 0.35)), "prudence"),
     ],
 )
-def test_explanation_in_french(triage: Triage, message: str, ranking: tuple, expected_words: str) -> None:
+def test_explanation_in_french(
+    triage: Triage, message: str, ranking: tuple[tuple[str, float], ...], expected_words: str
+) -> None:
     record = triage.decide(message, signal(*ranking)).as_record()
     assert expected_words in triage.explain(record).lower()
 

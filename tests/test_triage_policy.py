@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.triage_policy import TriagePolicy
@@ -22,14 +23,16 @@ DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 def policy(tmp_path_factory: pytest.TempPathFactory) -> TriagePolicy:
     storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
     config = {**TriagePolicy.get_default_config(), "safety_dir": str(ROOT / "safety")}
-    return TriagePolicy.create(config, storage, Resource("triage"), ExecutionContext(GraphSchema({}), "test"))
+    policy = TriagePolicy.create(config, storage, Resource("triage"), ExecutionContext(GraphSchema({}), "test"))
+    assert isinstance(policy, TriagePolicy)
+    return policy
 
 
 def user(text: str, intent: str, confidence: float = 0.9) -> UserUttered:
     return UserUttered(text, {"name": intent, "confidence": confidence}, [], None)
 
 
-def predicted(policy: TriagePolicy, events: list) -> tuple[str | None, object]:
+def predicted(policy: TriagePolicy, events: list[Event]) -> tuple[str | None, PolicyPrediction]:
     tracker = DialogueStateTracker.from_events("t", events, DOMAIN.slots)
     prediction = policy.predict_action_probabilities(tracker, DOMAIN)
     if prediction.max_confidence == 0:
@@ -79,9 +82,17 @@ def test_a_clinician_need_does_not_restart_its_own_form(policy: TriagePolicy) ->
 
 
 def test_after_the_triage_reply(policy: TriagePolicy) -> None:
-    emergency = [ActionExecuted("action_listen"), user("je veux me tuer", "crise_suicidaire"), ActionExecuted("action_triage")]
+    emergency = [
+        ActionExecuted("action_listen"),
+        user("je veux me tuer", "crise_suicidaire"),
+        ActionExecuted("action_triage"),
+    ]
     assert predicted(policy, emergency)[0] == "action_listen"
-    consultation = [ActionExecuted("action_listen"), user("une verrue", "symptome_consultation"), ActionExecuted("action_triage")]
+    consultation = [
+        ActionExecuted("action_listen"),
+        user("une verrue", "symptome_consultation"),
+        ActionExecuted("action_triage"),
+    ]
     assert predicted(policy, consultation)[0] == "formulaire_motif"
 
 
@@ -93,6 +104,10 @@ def test_info_is_left_to_the_rules_but_recorded(policy: TriagePolicy) -> None:
 
 
 def test_quiet_once_an_action_answered(policy: TriagePolicy) -> None:
-    events = [ActionExecuted("action_listen"), user("vos heures?", "heures_ouverture"), ActionExecuted("action_repondre_coop")]
+    events = [
+        ActionExecuted("action_listen"),
+        user("vos heures?", "heures_ouverture"),
+        ActionExecuted("action_repondre_coop"),
+    ]
     action, prediction = predicted(policy, events)
     assert action is None and prediction.events == []

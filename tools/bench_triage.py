@@ -52,10 +52,14 @@ async def bench(messages: list[str], rounds: int, model: Path) -> None:
         round_medians.append(statistics.median(this_round))
 
     print(f"model load: {load_s:.1f} s; {len(messages)} messages x {rounds} rounds")
-    print(f"triage step (NLU parse + safety triage): median {statistics.median(step_ms):.1f} ms, "
-          f"p95 {percentile(step_ms, 0.95):.1f} ms")
-    print(f"full live path (parse + policy ensemble): median {statistics.median(full_ms):.1f} ms, "
-          f"p95 {percentile(full_ms, 0.95):.1f} ms")
+    print(
+        f"triage step (NLU parse + safety triage): median {statistics.median(step_ms):.1f} ms, "
+        f"p95 {percentile(step_ms, 0.95):.1f} ms"
+    )
+    print(
+        f"full live path (parse + policy ensemble): median {statistics.median(full_ms):.1f} ms, "
+        f"p95 {percentile(full_ms, 0.95):.1f} ms"
+    )
     print(f"noise: median per round from {min(round_medians):.1f} to {max(round_medians):.1f} ms")
 
 

@@ -7,28 +7,37 @@ code path of a live conversation minus the actions' replies.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from rasa.core.agent import Agent  # noqa: E402
-from rasa.shared.core.events import SlotSet, UserUttered  # noqa: E402
-from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+from rasa.core.agent import Agent
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.common import configure_logging_and_warnings
+from rasa.utils.log_utils import configure_structlog
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "coop-sante.tar.gz"
 
 
 class LiveTriage:
     def __init__(self, model_path: Path = DEFAULT_MODEL) -> None:
+        configure_logging_and_warnings(logging.WARNING)
+        configure_structlog(logging.WARNING)
+        warnings.filterwarnings("ignore")
         self.agent = Agent.load(str(model_path))
         assert self.agent.processor is not None
         self.processor = self.agent.processor
 
     async def parse(self, text: str) -> dict[str, Any]:
-        return await self.agent.parse_message(text)
+        parsed: dict[str, Any] = await self.agent.parse_message(text)
+        return parsed
 
     async def triage(self, text: str) -> tuple[str, dict[str, Any]]:
         """The disposition code and its reason record for one message from a new sender."""

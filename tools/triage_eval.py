@@ -40,7 +40,7 @@ async def evaluate(data: Path, out: Path, model: Path) -> int:
             writer.writerow([message, code, json.dumps(reason, ensure_ascii=False)])
     scores = score([e for _, e in cases], predicted)
     print(scores.report())
-    misses = [(m, e.value, p.value) for (m, e), p in zip(cases, predicted) if e.level != p.level]
+    misses = [(m, e.value, p.value) for (m, e), p in zip(cases, predicted, strict=False) if e.level != p.level]
     if misses:
         print("\nDifferent level (expected -> predicted):")
         for message, expected, got in misses:

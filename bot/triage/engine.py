@@ -53,6 +53,8 @@ class ClassifierPolicy:
     labels: Mapping[str, str]
     min_confidence: float
     raise_thresholds: Mapping[Disposition, float]
+    care_mass: float = 1.0
+    uncertain_health: Disposition | None = None
 
     def disposition_of(self, intent: str | None) -> Disposition:
         return self.dispositions.get(intent or "", Disposition.INFO)
@@ -110,26 +112,37 @@ class Triage:
         self.classifier = classifier
 
     def decide(self, message: str, signal: ClassifierSignal) -> Decision:
-        fired = tuple(self.rule_book.matching(message or ""))
+        seen = self.rule_book.evaluate(message or "")
+        fired = seen.fired
         rule_disposition = most_urgent(*(r.disposition for r in fired)) if fired else None
+        policy = self.classifier
+
+        # The classifier cannot raise to a disposition the rules looked at and set aside
+        # ("pas de douleur à la poitrine", "mort de rire"), nor turn a crisis into 911.
+        vetoed = {r.disposition for r in seen.suppressed} - {r.disposition for r in fired}
+        if seen.figurative and not fired:
+            vetoed |= {Disposition.NEUF_UN_UN, Disposition.CRISE}
+        if rule_disposition == Disposition.CRISE:
+            vetoed.add(Disposition.NEUF_UN_UN)
 
         intent, confidence = signal.top
         top_disposition = None
-        if intent is not None and confidence >= self.classifier.min_confidence:
-            top_disposition = self.classifier.disposition_of(intent)
+        if intent is not None and confidence >= policy.min_confidence:
+            top_disposition = policy.disposition_of(intent)
+            if top_disposition in vetoed:
+                top_disposition = None  # the classifier read an alarm the rules set aside: unsure
 
         raised: list[tuple[str, Disposition]] = []
         for name, score in signal.ranking:
-            candidate = self.classifier.disposition_of(name)
-            threshold = self.classifier.raise_thresholds.get(candidate)
-            if threshold is not None and score >= threshold:
+            candidate = policy.disposition_of(name)
+            threshold = policy.raise_thresholds.get(candidate)
+            if threshold is not None and score >= threshold and candidate not in vetoed:
                 raised.append((name, candidate))
-        # A crisis found by the rules is not turned into 911 by the classifier alone:
-        # the crisis line is the right answer unless a 911 rule fired too.
-        if rule_disposition == Disposition.CRISE:
-            raised = [(n, d) for n, d in raised if d != Disposition.NEUF_UN_UN]
-            if top_disposition == Disposition.NEUF_UN_UN:
-                top_disposition = None
+        care = self._care_need(signal)
+        if care is not None:
+            raised.append(care)
+        elif top_disposition is None and seen.health_terms and policy.uncertain_health is not None:
+            raised.append(("sante_incertain", policy.uncertain_health))
         raise_disposition = most_urgent(*(d for _, d in raised)) if raised else None
 
         final = most_urgent(rule_disposition, top_disposition, raise_disposition)
@@ -152,6 +165,18 @@ class Triage:
             raised_by=raised_by,
         )
 
+    def _care_need(self, signal: ClassifierSignal) -> tuple[str, Disposition] | None:
+        """Clinicien or consultation when their intents together carry enough confidence."""
+        mass = {Disposition.CLINICIEN: 0.0, Disposition.CONSULTATION: 0.0}
+        for name, score in signal.ranking:
+            disposition = self.classifier.disposition_of(name)
+            if disposition in mass:
+                mass[disposition] += score
+        if sum(mass.values()) < self.classifier.care_mass:
+            return None
+        best = max(mass, key=lambda d: (mass[d], d.rank))
+        return ("besoin_de_soins", best)
+
     def explain(self, record: Mapping[str, Any]) -> str:
         """The French explanation of a decision record stored earlier in the conversation."""
         explanations = {r.id: r.explanation for r in self.rule_book.rules}
@@ -167,6 +192,8 @@ def load_classifier_policy(path: Path) -> ClassifierPolicy:
             labels={name: str(v.get("label", name)) for name, v in intents.items()},
             min_confidence=float(data["min_confidence"]),
             raise_thresholds={Disposition.parse(str(k)): float(v) for k, v in data["raise_thresholds"].items()},
+            care_mass=float(data.get("care_mass", 1.0)),
+            uncertain_health=Disposition.parse(str(data["uncertain_health"])) if data.get("uncertain_health") else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RuleFileError(f"{path}: {exc}") from exc

@@ -49,10 +49,10 @@ def score(expected: Sequence[Disposition], predicted: Sequence[Disposition]) -> 
         raise ValueError("nothing to score")
 
     def recall(target: Disposition) -> float:
-        relevant = [p for e, p in zip(expected, predicted) if e == target]
+        relevant = [p for e, p in zip(expected, predicted, strict=False) if e == target]
         return sum(p == target for p in relevant) / len(relevant) if relevant else 1.0
 
-    pairs = list(zip(expected, predicted))
+    pairs = list(zip(expected, predicted, strict=False))
     return TriageScores(
         count=n,
         recall_911=recall(Disposition.NEUF_UN_UN),

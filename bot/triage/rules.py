@@ -43,6 +43,9 @@ _BOUNDARY_LEFT = r"(?<![a-z0-9-])"
 _BOUNDARY_RIGHT = r"(?![a-z0-9])"
 
 
+FIRES, SUPPRESSED, NO = "fires", "suppressed", "no"
+
+
 class RuleFileError(ValueError):
     """The rules file is malformed: refuse to start rather than triage with half the rules."""
 
@@ -62,16 +65,29 @@ class Rule:
 
     def fires_on(self, text: str) -> bool:
         """Whether the rule fires on already normalised and corrected text."""
-        return any(all(self._valid_match(p, text) for p in alternative) for alternative in self.alternatives)
+        return self.verdict(text) == FIRES
 
-    def _valid_match(self, pattern: re.Pattern[str], text: str) -> bool:
+    def verdict(self, text: str) -> str:
+        """FIRES; SUPPRESSED when a match was cancelled by a negation or an exclusion; or NO."""
+        suppressed = False
+        for alternative in self.alternatives:
+            states = [self._match_state(p, text) for p in alternative]
+            if all(state == FIRES for state in states):
+                return FIRES
+            if all(states) and SUPPRESSED in states:
+                suppressed = True
+        return SUPPRESSED if suppressed else NO
+
+    def _match_state(self, pattern: re.Pattern[str], text: str) -> str | None:
+        state = None
         for match in pattern.finditer(text):
-            if self.negatable and is_negated(text, match.start()):
-                continue
-            if any(_overlaps(match.span(), e.span()) for ex in self.exclusions for e in ex.finditer(text)):
-                continue
-            return True
-        return False
+            if (self.negatable and is_negated(text, match.start())) or any(
+                _overlaps(match.span(), e.span()) for ex in self.exclusions for e in ex.finditer(text)
+            ):
+                state = SUPPRESSED
+            else:
+                return FIRES
+        return state
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -177,7 +193,9 @@ def _one_edit_apart(a: str, b: str) -> bool:
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
         if len(diffs) == 1:
             return True
-        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        return (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     i = 0
     while i < len(short) and short[i] == long_[i]:
@@ -186,20 +204,42 @@ def _one_edit_apart(a: str, b: str) -> bool:
 
 
 @dataclass(frozen=True)
+class RuleMatches:
+    """What the rules saw in one message."""
+
+    fired: tuple[Rule, ...]
+    suppressed: tuple[Rule, ...]  # matched, but negated or covered by an exclusion
+    figurative: bool  # an idiom such as "mort de rire" is present
+    health_terms: bool  # the message speaks of the body or of symptoms
+
+
+@dataclass(frozen=True)
 class RuleBook:
     """All safety rules, with the corrector built from their vocabulary."""
 
     rules: tuple[Rule, ...]
     corrector: SpellingCorrector
+    figurative: tuple[re.Pattern[str], ...] = ()
+    health_terms: re.Pattern[str] | None = None
 
     def prepare(self, message: str) -> str:
         """Normalise and correct a message once, for all rules."""
         return self.corrector.correct(normalise(message))
 
+    def evaluate(self, message: str) -> RuleMatches:
+        """Run every rule on a raw member message."""
+        text = self.prepare(message)
+        verdicts = [(rule, rule.verdict(text)) for rule in self.rules]
+        return RuleMatches(
+            fired=tuple(r for r, v in verdicts if v == FIRES),
+            suppressed=tuple(r for r, v in verdicts if v == SUPPRESSED),
+            figurative=any(p.search(text) for p in self.figurative),
+            health_terms=bool(self.health_terms and self.health_terms.search(text)),
+        )
+
     def matching(self, message: str) -> list[Rule]:
         """The rules that fire on a raw member message."""
-        text = self.prepare(message)
-        return [rule for rule in self.rules if rule.fires_on(text)]
+        return list(self.evaluate(message).fired)
 
 
 def load_rule_book(path: Path) -> RuleBook:
@@ -231,7 +271,14 @@ def load_rule_book(path: Path) -> RuleBook:
     if word_list.exists():
         lines = word_list.read_text(encoding="utf-8").splitlines()
         known.update(line.strip() for line in lines if line and not line.startswith("#"))
-    return RuleBook(rules=rules, corrector=SpellingCorrector(vocabulary, stems, known))
+    figurative = tuple(compile_pattern(p, lexicons) for p in data.get("figurative") or [])
+    health = data.get("health_terms")
+    return RuleBook(
+        rules=rules,
+        corrector=SpellingCorrector(vocabulary, stems, known),
+        figurative=figurative,
+        health_terms=compile_pattern(_lexicon_regex(health), lexicons) if health else None,
+    )
 
 
 def _pattern_sources(raw: Mapping[str, Any]) -> list[str]:
