@@ -87,3 +87,34 @@ def test_explanation_in_french(
 
 def test_explanation_of_an_empty_record(triage: Triage) -> None:
     assert "signe d'urgence" in triage.explain({"source": "defaut"})
+
+
+def test_an_idiom_keeps_the_classifier_from_raising_a_crisis(triage: Triage) -> None:
+    decision = triage.decide("chu mort de rire", signal(("crise_suicidaire", 0.85)))
+    assert decision.disposition is Disposition.INFO
+
+
+def test_a_negated_alarm_keeps_the_classifier_from_raising_it(triage: Triage) -> None:
+    decision = triage.decide("jai pas de douleur a la poitrine, juste le nez bouche", signal(("symptome_911", 0.6)))
+    assert decision.disposition is not Disposition.NEUF_UN_UN
+
+
+def test_an_idiom_does_not_hide_a_real_crisis(triage: Triage) -> None:
+    decision = triage.decide("je suis mort de fatigue pis je veux mourir", signal(("saluer", 0.9)))
+    assert decision.disposition is Disposition.CRISE
+
+
+def test_an_unclear_health_message_goes_to_a_professional(triage: Triage) -> None:
+    decision = triage.decide("j'ai une verrue sous le pied", signal(("services_offerts", 0.18), ("rhume", 0.14)))
+    assert decision.disposition is Disposition.CONSULTATION
+    assert decision.raised_by == ("sante_incertain",)
+
+
+def test_an_unclear_non_health_message_stays_info(triage: Triage) -> None:
+    decision = triage.decide("euh je sais pas trop", signal(("services_offerts", 0.18), ("rhume", 0.14)))
+    assert decision.disposition is Disposition.INFO
+
+
+def test_clinician_need_spread_over_two_intents(triage: Triage) -> None:
+    ranking = signal(("rhume", 0.4), ("symptome_clinicien", 0.2), ("symptome_consultation", 0.15))
+    assert triage.decide("j'ai un probleme", ranking).disposition is Disposition.CLINICIEN
