@@ -22,6 +22,10 @@ SMS_SPELLINGS: dict[str, str] = {
     "jvais": "je vais",
     "jme": "je me",
     "jpeux": "je peux",
+    "jpeu": "je peux",
+    "jsens": "je sens",
+    "jvois": "je vois",
+    "jarrive": "j arrive",
     "jsais": "je sais",
     "jpense": "je pense",
     "jfais": "je fais",
@@ -101,8 +105,11 @@ def normalise(text: str) -> str:
     text = strip_accents(text.translate(_APOSTROPHES).lower())
     text = re.sub(r"(.)\1{2,}", r"\1\1", text)
     words: list[str] = []
-    for token in _TOKEN.findall(text):
-        if token[0].isdigit():
+    raw = _TOKEN.findall(text)
+    for i, token in enumerate(raw):
+        if token == "c" and raw[i + 1 : i + 2] in (["est"], ["etait"]):
+            words.append("c")  # already "c est": keeps normalise idempotent
+        elif token[0].isdigit():
             words.append(token.replace(",", "."))  # 38,5 and 38.5 are the same temperature
         elif token in SMS_SPELLINGS:
             words.append(SMS_SPELLINGS[token])

@@ -38,3 +38,4 @@ MPLSETUPCFG=$PWD/requirements/mplsetup.cfg "$VENV/bin/pip" install -q --disable-
   --ignore-requires-python -c requirements/constraints.txt \
   -r requirements/base.txt -r requirements/dev.txt
 echo "$want" > "$STAMP"
+echo "==> installed in $SECONDS s"

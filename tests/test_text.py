@@ -27,3 +27,9 @@ def test_strip_accents_handles_ligatures() -> None:
 def test_normalise_survives_odd_input() -> None:
     assert normalise("\x00\ufffd🙂🙂") == ""
     assert normalise("a" * 10_000).startswith("aa")
+
+
+@pytest.mark.parametrize("raw", ["c quoi vos heures", "chu pu capable", "J'ai 38,4 de fièvre", "c est quoi"])
+def test_normalise_is_idempotent(raw: str) -> None:
+    once = normalise(raw)
+    assert normalise(once) == once

@@ -1,8 +1,9 @@
 """Triage of hundreds of French phrasings through the trained model and the safety layer.
 
-tests/data/triage_dev.csv holds 320 labelled messages across the six dispositions, written apart
-from the rules and the training data (SMS spellings, typos, English, negations, idioms, third
-persons). Every 911 and crise message must be caught; the other bars are those of TRIAGE.md.
+tests/data/triage_dev.csv (320 messages) and tests/data/triage_holdout.csv (240, other writers:
+elderly, teenagers, caregivers, anglophones, farm injuries, long messages) are labelled sets written
+apart from the rules and the training data. Every 911 and crise message must be caught; the other
+bars are those of TRIAGE.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from bot.triage import Disposition
 from bot.triage.metrics import score
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = [ROOT / "tests" / "data" / "triage_dev.csv", ROOT.parent / "shared" / "samples" / "triage_sample.csv"]
+SETS = [
+    ROOT / "tests" / "data" / "triage_dev.csv",
+    ROOT / "tests" / "data" / "triage_holdout.csv",
+    ROOT.parent / "shared" / "samples" / "triage_sample.csv",
+]
 
 
 def read(path: Path) -> list[tuple[str, Disposition]]:
