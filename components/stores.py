@@ -14,36 +14,34 @@ from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.domain import Domain
 
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 
 KEY_PREFIX = "coopsante"  # Rasa ignores prefixes that are not alphanumeric
+
+
+def _connection(settings: Settings) -> dict[str, Any]:
+    redis = settings.redis
+    return {
+        "host": redis.host,
+        "port": redis.port,
+        "db": redis.db,
+        "password": redis.password,
+        "use_ssl": redis.use_ssl,
+        "key_prefix": KEY_PREFIX,
+    }
 
 
 class ProjectRedisTrackerStore(RedisTrackerStore):
     def __init__(self, domain: Domain, event_broker: Any = None, **kwargs: Any) -> None:
         settings = load_settings()
-        redis = settings.redis
         super().__init__(
             domain=domain,
-            host=redis.host,
-            port=redis.port,
-            db=redis.db,
-            password=redis.password,
-            use_ssl=redis.use_ssl,
             event_broker=event_broker,
             record_exp=settings.tracker_retention_seconds,
-            key_prefix=KEY_PREFIX,
+            **_connection(settings),
         )
 
 
 class ProjectRedisLockStore(RedisLockStore):
     def __init__(self, **kwargs: Any) -> None:
-        redis = load_settings().redis
-        super().__init__(
-            host=redis.host,
-            port=redis.port,
-            db=redis.db,
-            password=redis.password,
-            use_ssl=redis.use_ssl,
-            key_prefix=KEY_PREFIX,
-        )
+        super().__init__(**_connection(load_settings()))

@@ -22,7 +22,9 @@ stop_all() {
     wait "${pids[@]}" 2>/dev/null || true
   fi
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
 
 wait_for() {  # wait_for NAME SECONDS COMMAND...
   local name=$1 limit=$2; shift 2
@@ -72,7 +74,7 @@ Coop Santé Triage is up ($(( $(date +%s) - start )) s to load).
   Redis               $(echo "$REDIS_URL" | sed -E 's#//[^@]*@#//***@#')
   Logs                $RUN_DIR/logs/
 
-Try:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"x","message":"c'"'"'est quoi vos heures d'"'"'ouverture?"}'
+Try:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"moi","message":"quelles sont vos heures?"}'
 Ctrl-C stops everything.
 INFO
 wait -n "${pids[@]}" || true

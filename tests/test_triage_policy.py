@@ -50,15 +50,20 @@ def test_emergency_gets_the_triage_action_first(policy: TriagePolicy) -> None:
     assert slots["triage_raison"]["regles"] == ["911-respiration"]
 
 
+FORM_OPEN = [
+    ActionExecuted("action_listen"),
+    user("j'ai une verrue", "symptome_consultation"),
+    ActionExecuted("action_triage"),
+    ActionExecuted("formulaire_motif"),
+    ActiveLoop("formulaire_motif"),
+    SlotSet("requested_slot", "pour_qui"),
+    ActionExecuted("action_listen"),
+]
+
+
 def test_emergency_in_the_middle_of_a_form(policy: TriagePolicy) -> None:
     events = [
-        ActionExecuted("action_listen"),
-        user("j'ai une verrue", "symptome_consultation"),
-        ActionExecuted("action_triage"),
-        ActionExecuted("formulaire_motif"),
-        ActiveLoop("formulaire_motif"),
-        SlotSet("requested_slot", "pour_qui"),
-        ActionExecuted("action_listen"),
+        *FORM_OPEN,
         user("mon mari est tombé sans connaissance", "symptome_clinicien"),
         ActionExecuted("action_extract_slots"),
     ]
@@ -67,16 +72,7 @@ def test_emergency_in_the_middle_of_a_form(policy: TriagePolicy) -> None:
 
 
 def test_a_clinician_need_does_not_restart_its_own_form(policy: TriagePolicy) -> None:
-    events = [
-        ActionExecuted("action_listen"),
-        user("j'ai une verrue", "symptome_consultation"),
-        ActionExecuted("action_triage"),
-        ActionExecuted("formulaire_motif"),
-        ActiveLoop("formulaire_motif"),
-        ActionExecuted("action_listen"),
-        user("depuis 3 semaines", "symptome_consultation"),
-    ]
-    action, prediction = predicted(policy, events)
+    action, prediction = predicted(policy, [*FORM_OPEN, user("depuis 3 semaines", "symptome_consultation")])
     assert action is None
     assert any(isinstance(e, SlotSet) and e.key == "triage_disposition" for e in prediction.events)
 
