@@ -22,8 +22,8 @@ stop_all() {
     wait "${pids[@]}" 2>/dev/null || true
   fi
 }
-trap 'stop_all; exit 130' INT
-trap 'stop_all; exit 143' TERM
+# A requested stop (Ctrl-C, kill) is a clean exit.
+trap 'stop_all; exit 0' INT TERM
 trap stop_all EXIT
 
 wait_for() {  # wait_for NAME SECONDS COMMAND...
