@@ -6,7 +6,7 @@ RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
 DATA ?= ../shared/samples/triage_sample.csv
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup train run test lint typecheck unit validate conversations triage-eval bench-triage shell clean
+.PHONY: help setup train run test lint typecheck unit validate conversations triage-eval bench-triage import-members shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ triage-eval: train ## score triage on DATA (message,expected) into OUT (message,
 
 bench-triage: train ## median and p95 time to triage one message
 	$(PY) -m tools.bench_triage
+
+import-members: setup ## import a coop's member CSV into Redis: make import-members FILE=export.csv
+	@test -n "$(FILE)" || { echo "usage: make import-members FILE=export.csv"; exit 2; }
+	$(PY) -m tools.import_members "$(FILE)"
 
 shell: train ## talk to the bot in the terminal (needs `make run`'s Redis and actions, or its own)
 	$(RASA) shell --model models/coop-sante.tar.gz -p 5006

@@ -47,6 +47,9 @@ if [ -z "${REDIS_URL:-}" ]; then
   pids+=($!)
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   wait_for Redis 10 redis-cli -p "$REDIS_PORT" ping
+  # Only the embedded Redis gets fictional members; a real registry is imported with
+  # `make import-members FILE=...`.
+  .venv/bin/python -m tools.import_members --demo-if-empty
 fi
 
 endpoints=endpoints.yml

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis  # type: ignore[import-untyped]
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTS = {"RASA_PORT": 5105, "ACTIONS_PORT": 5155, "REDIS_PORT": 6391}

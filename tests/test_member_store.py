@@ -1,0 +1,97 @@
+"""The registry against a real Redis server, and the import command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.member_store import MemberRegistry
+from bot.members import HEADER, Member, parse_registry
+from tools.demo_members import demo_registry_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAD = ",".join(HEADER) + "\n"
+
+
+def member(number: str, phone: str = "+18195550101", status: str = "actif") -> Member:
+    return Member(number, "Ana", "Roy", date(1956, 3, 12), phone, "Coop", status, None)
+
+
+def test_upsert_is_idempotent(redis_client: Any) -> None:
+    registry = MemberRegistry(redis_client)
+    first = registry.upsert([member("A-1"), member("A-2")])
+    again = registry.upsert([member("A-1"), member("A-2")])
+    assert (first.created, again.created, again.unchanged) == (2, 0, 2)
+    assert registry.count() == 2
+
+
+def test_a_family_shares_a_phone(redis_client: Any) -> None:
+    registry = MemberRegistry(redis_client)
+    registry.upsert([member("A-1"), member("A-2"), member("B-1", phone="+18195550199")])
+    assert [m.number for m in registry.by_phone("+18195550101")] == ["A-1", "A-2"]
+    assert registry.by_phone("+18195550000") == []
+
+
+def test_a_new_phone_moves_the_member(redis_client: Any) -> None:
+    registry = MemberRegistry(redis_client)
+    registry.upsert([member("A-1")])
+    report = registry.upsert([member("A-1", phone="+18195550199", status="expire")])
+    assert report.updated == 1
+    assert registry.by_phone("+18195550101") == []
+    found = registry.get("a-1")
+    assert found is not None and found.status == "expire"
+
+
+def run_import(redis_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.import_members", *args],
+        cwd=ROOT,
+        env={"REDIS_URL": redis_url, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_import_command(redis_url: str, redis_client: Any, tmp_path: Path) -> None:
+    good = tmp_path / "ok.csv"
+    good.write_text(HEAD + "A-1,Ana,Roy,1956-03-12,819-555-0101,Coop,actif,\nA-2,Bo,Roy,1950-01-01,bad,Coop,actif,\n")
+    result = run_import(redis_url, str(good))
+    assert result.returncode == 1  # a row was set aside
+    assert "ligne 3: telephone" in result.stdout and "1 ajoutés" in result.stdout
+    assert MemberRegistry(redis_client).count() == 1
+
+
+def test_a_fatal_file_changes_nothing(redis_url: str, redis_client: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEAD + "A-1,Ana,Roy,1956-03-12,819-555-0101,Coop,actif,\n" * 2)
+    result = run_import(redis_url, str(bad))
+    assert result.returncode == 2 and "Rien n'a été importé" in result.stdout
+    assert MemberRegistry(redis_client).count() == 0
+
+
+def test_demo_registry_loads_once(redis_url: str, redis_client: Any) -> None:
+    assert run_import(redis_url, "--demo-if-empty").returncode == 0
+    registry = MemberRegistry(redis_client)
+    loaded = registry.count()
+    assert loaded >= 200
+    assert run_import(redis_url, "--demo-if-empty").stdout == ""  # not empty any more: untouched
+    assert registry.count() == loaded
+
+
+def test_demo_registry_shape() -> None:
+    parsed = parse_registry(demo_registry_csv())
+    assert parsed.fatal == [] and parsed.row_errors == []
+    phones = [m.phone for m in parsed.members]
+    assert len(parsed.members) >= 200
+    assert len(set(phones)) < len(phones)  # families share a phone
+    assert all(p[5:8] == "555" for p in phones)  # +1 AAA 555 01XX: fictional numbers
+    assert {m.status for m in parsed.members} == {"actif", "expire", "suspendu"}
+
+
+def test_unreachable_redis_is_reported_clearly(tmp_path: Path) -> None:
+    result = run_import("redis://127.0.0.1:1/0", "--demo-if-empty")
+    assert result.returncode != 0 and "Redis ne répond pas" in result.stderr

@@ -1,0 +1,68 @@
+"""make import-members FILE=<csv>: import a coop's member export into the Redis registry.
+
+Idempotent upsert. Rows with errors are reported by line and set aside; a fatal error (wrong
+header, a member number twice, unreadable encoding) changes nothing. `--demo-if-empty` loads the
+synthetic demo registry when the registry is empty (used by `make run`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import redis
+
+from bot.member_store import MemberRegistry
+from bot.members import parse_registry
+from bot.settings import load_settings
+from tools.demo_members import demo_registry_csv
+
+
+def import_bytes(registry: MemberRegistry, data: bytes) -> int:
+    """Import one file's content; print the report; return the process exit code."""
+    parsed = parse_registry(data)
+    for error in parsed.row_errors:
+        print(f"  rejetée: {error}")
+    if parsed.fatal:
+        for message in parsed.fatal:
+            print(f"ERREUR: {message}")
+        print("Rien n'a été importé.")
+        return 2
+    report = registry.upsert(parsed.members)
+    print(
+        f"{len(parsed.members)} membres lus: {report.created} ajoutés, {report.updated} mis à jour, "
+        f"{report.unchanged} inchangés; {len(parsed.row_errors)} lignes rejetées."
+    )
+    return 1 if parsed.row_errors else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", type=Path)
+    source.add_argument("--demo-if-empty", action="store_true")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        client.ping()
+    except redis.RedisError:
+        address = settings.redis
+        sys.exit(f"Redis ne répond pas ({address.host}:{address.port}): lancez `make run` ou réglez REDIS_URL.")
+    registry = MemberRegistry(client)
+    if args.demo_if_empty:
+        if registry.count() == 0:
+            print("Registre vide: chargement des membres de démonstration.")
+            sys.exit(import_bytes(registry, demo_registry_csv()))
+        return
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        sys.exit(f"Fichier illisible: {exc.strerror}")
+    sys.exit(import_bytes(registry, data))
+
+
+if __name__ == "__main__":
+    main()
