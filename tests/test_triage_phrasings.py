@@ -2,8 +2,9 @@
 
 tests/data/triage_dev.csv (320 messages) and tests/data/triage_holdout.csv (240, other writers:
 elderly, teenagers, caregivers, anglophones, farm injuries, long messages) are labelled sets written
-apart from the rules and the training data. Every 911 and crise message must be caught; the other
-bars are those of TRIAGE.md.
+apart from the rules and the training data; tests/data/triage_extra.csv holds regression phrasings
+(English without apostrophes, idioms, named diagnoses). Every 911 and crise message must be caught;
+the other bars are those of TRIAGE.md.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = [
     ROOT / "tests" / "data" / "triage_dev.csv",
     ROOT / "tests" / "data" / "triage_holdout.csv",
+    ROOT / "tests" / "data" / "triage_extra.csv",
     ROOT.parent / "shared" / "samples" / "triage_sample.csv",
 ]
 
