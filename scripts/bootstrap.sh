@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.installed
-APT_PACKAGES=(libfreetype-dev libqhull-dev pkg-config redis-server)
+APT_PACKAGES=(libfreetype-dev libqhull-dev pkg-config redis-server curl)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
