@@ -1,0 +1,92 @@
+"""The identity checks behind the membership gate. Nothing here reveals whether a phone or a
+member number exists: every failure reads the same to the person typing.
+
+By SMS, the sender's phone finds the candidate members (a family may share one phone) and the
+date of birth picks one. On the web, member number and date of birth lead to a one-time code
+sent to the phone on file. Failures count against the sender and the member numbers involved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.attempts import AttemptLimiter
+from bot.birthdate import parse_birth_date
+from bot.member_store import MemberRegistry
+from bot.members import Member
+from bot.otp import OneTimeCodes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`status` is verified, not_a_date, failed, ask_first_name, code_sent, locked or expired."""
+
+    status: str
+    member: Member | None = None
+    retry_after_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class Verifier:
+    registry: MemberRegistry
+    limiter: AttemptLimiter
+    codes: OneTimeCodes
+
+    def by_sms(self, sender_phone: str, typed_birth_date: str, first_name: str | None = None) -> Outcome:
+        """Check the date of birth typed by the owner of `sender_phone` (E.164)."""
+        candidates = self.registry.by_phone(sender_phone)
+        subjects = [sender_phone, *(m.number for m in candidates)]
+        if self.limiter.locked(*subjects):
+            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(*subjects))
+        readings = parse_birth_date(typed_birth_date)
+        if not readings:
+            return Outcome("not_a_date")
+        matches = [m for m in candidates if m.birth_date in readings]
+        if len(matches) > 1 and first_name:
+            wanted = first_name.strip().casefold()
+            matches = [m for m in matches if m.first_name.casefold() == wanted]
+        if len(matches) == 1:
+            self.limiter.clear(sender_phone, matches[0].number)
+            return Outcome("verified", matches[0])
+        if len(matches) > 1:
+            return Outcome("ask_first_name")  # twins sharing a phone: the first name tells them apart
+        self.limiter.fail(*subjects)
+        return Outcome("failed")
+
+    def start_web(self, sender_id: str, member_number: str, typed_birth_date: str) -> tuple[Outcome, str | None]:
+        """Member number and date of birth: returns the code to send to the member's phone
+        (or None). The outcome is `code_sent` whether or not they matched, so nothing leaks."""
+        number = member_number.strip().upper()
+        if self.limiter.locked(sender_id, number):
+            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(sender_id, number)), None
+        readings = parse_birth_date(typed_birth_date)
+        if not readings:
+            return Outcome("not_a_date"), None
+        member = self.registry.get(number)
+        if member is None or member.birth_date not in readings:
+            self.limiter.fail(sender_id, number)
+            return Outcome("code_sent"), None
+        return Outcome("code_sent", member), self.codes.issue(number)
+
+    def finish_web(self, sender_id: str, member_number: str, typed_code: str) -> Outcome:
+        number = member_number.strip().upper()
+        if self.limiter.locked(sender_id, number):
+            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(sender_id, number))
+        result = self.codes.check(number, typed_code)
+        if result == "ok":
+            member = self.registry.get(number)
+            self.limiter.clear(sender_id, number)
+            return Outcome("verified", member)
+        self.limiter.fail(sender_id, number)
+        return Outcome("failed" if result == "wrong" else "expired")
+
+
+def eligibility(member: Member, today: date | None = None) -> str:
+    """'ok', or why the telemedicine service is closed: 'expire', 'suspendu' or 'sans_plan'."""
+    today = today or date.today()
+    if member.status != "actif":
+        return member.status
+    if member.telemedicine_until is None or member.telemedicine_until < today:
+        return "sans_plan"
+    return "ok"
