@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.attempts import AttemptLimiter
+from bot.audit import AuditLog
 from bot.birthdate import parse_birth_date
 from bot.member_store import MemberRegistry
 from bot.members import Member
@@ -32,12 +33,14 @@ class Verifier:
     registry: MemberRegistry
     limiter: AttemptLimiter
     codes: OneTimeCodes
+    audit: AuditLog
 
     def by_sms(self, sender_phone: str, typed_birth_date: str, first_name: str | None = None) -> Outcome:
         """Check the date of birth typed by the owner of `sender_phone` (E.164)."""
         candidates = self.registry.by_phone(sender_phone)
         subjects = [sender_phone, *(m.number for m in candidates)]
         if self.limiter.locked(*subjects):
+            self.audit.record("verification_sms", "verrouille", *subjects)
             return Outcome("locked", retry_after_seconds=self.limiter.retry_after(*subjects))
         readings = parse_birth_date(typed_birth_date)
         if not readings:
@@ -48,10 +51,12 @@ class Verifier:
             matches = [m for m in matches if m.first_name.casefold() == wanted]
         if len(matches) == 1:
             self.limiter.clear(sender_phone, matches[0].number)
+            self.audit.record("verification_sms", "reussie", sender_phone, matches[0].number)
             return Outcome("verified", matches[0])
         if len(matches) > 1:
             return Outcome("ask_first_name")  # twins sharing a phone: the first name tells them apart
         self.limiter.fail(*subjects)
+        self.audit.record("verification_sms", "echec", *subjects)
         return Outcome("failed")
 
     def start_web(self, sender_id: str, member_number: str, typed_birth_date: str) -> tuple[Outcome, str | None]:
@@ -59,6 +64,7 @@ class Verifier:
         (or None). The outcome is `code_sent` whether or not they matched, so nothing leaks."""
         number = member_number.strip().upper()
         if self.limiter.locked(sender_id, number):
+            self.audit.record("verification_web", "verrouille", sender_id, number)
             return Outcome("locked", retry_after_seconds=self.limiter.retry_after(sender_id, number)), None
         readings = parse_birth_date(typed_birth_date)
         if not readings:
@@ -66,19 +72,24 @@ class Verifier:
         member = self.registry.get(number)
         if member is None or member.birth_date not in readings:
             self.limiter.fail(sender_id, number)
+            self.audit.record("verification_web", "echec", sender_id, number)
             return Outcome("code_sent"), None
+        self.audit.record("verification_web", "code_envoye", sender_id, number)
         return Outcome("code_sent", member), self.codes.issue(number)
 
     def finish_web(self, sender_id: str, member_number: str, typed_code: str) -> Outcome:
         number = member_number.strip().upper()
         if self.limiter.locked(sender_id, number):
+            self.audit.record("code_web", "verrouille", sender_id, number)
             return Outcome("locked", retry_after_seconds=self.limiter.retry_after(sender_id, number))
         result = self.codes.check(number, typed_code)
         if result == "ok":
             member = self.registry.get(number)
             self.limiter.clear(sender_id, number)
+            self.audit.record("code_web", "reussie", sender_id, number)
             return Outcome("verified", member)
         self.limiter.fail(sender_id, number)
+        self.audit.record("code_web", "echec", sender_id, number)
         return Outcome("failed" if result == "wrong" else "expired")
 
 

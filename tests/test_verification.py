@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.attempts import AttemptLimiter
+from bot.audit import AuditLog
 from bot.member_store import MemberRegistry
 from bot.members import Member
 from bot.otp import OneTimeCodes
@@ -22,7 +23,7 @@ REJEAN = Member("VM-000102", "Réjean", "Tremblay", date(1946, 11, 2), PHONE, "C
 def verifier(redis_client: Any) -> Verifier:
     registry = MemberRegistry(redis_client)
     registry.upsert([GISELE, REJEAN])
-    return Verifier(registry, AttemptLimiter(redis_client), OneTimeCodes(redis_client))
+    return Verifier(registry, AttemptLimiter(redis_client), OneTimeCodes(redis_client), AuditLog(redis_client))
 
 
 def test_a_family_sharing_a_phone(verifier: Verifier) -> None:
@@ -85,3 +86,12 @@ def test_web_wrong_codes(verifier: Verifier) -> None:
 def test_eligibility(status: str, until: date | None, expected: str) -> None:
     member = Member("X-1", "A", "B", date(1950, 1, 1), PHONE, "Coop", status, until)
     assert eligibility(member, date(2026, 11, 23)) == expected
+
+
+def test_every_attempt_is_audited_without_the_values(verifier: Verifier, redis_client: Any) -> None:
+    verifier.by_sms(PHONE, "1 janvier 1950")
+    verifier.by_sms(PHONE, "12 mars 1948")
+    entries = AuditLog(redis_client).entries()
+    assert [e["resultat"] for e in entries] == ["reussie", "echec"]
+    dump = str(entries)
+    assert "5550101" not in dump and "1950" not in dump and "1948" not in dump and "VM-000101" not in dump

@@ -1,0 +1,56 @@
+"""Consent before any identity or health detail: the notice (content/consent.yml) and the record.
+
+The record keeps what Law 25 asks a coop to be able to show: which text, when, on which channel,
+and the answer. It is keyed by a hash of the sender, so Redis holds no phone number in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KEY = "coopsante:consentement:{}"
+
+
+@dataclass(frozen=True)
+class ConsentNotice:
+    version: str
+    notice: str
+    declined: str
+
+
+def load_notice(content_dir: Path) -> ConsentNotice:
+    data = yaml.safe_load((content_dir / "consent.yml").read_text(encoding="utf-8"))
+    return ConsentNotice(str(data["version"]), str(data["notice"]).strip(), str(data["declined"]).strip())
+
+
+def _key(sender: str) -> str:
+    return KEY.format(hashlib.sha256(sender.encode("utf-8")).hexdigest()[:32])
+
+
+@dataclass(frozen=True)
+class ConsentStore:
+    redis: Any
+
+    def record(self, sender: str, notice: ConsentNotice, channel: str, accepted: bool) -> dict[str, str]:
+        entry = {
+            "version": notice.version,
+            "canal": channel,
+            "reponse": "oui" if accepted else "non",
+            "horodatage": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        self.redis.hset(_key(sender), mapping=entry)
+        return entry
+
+    def current(self, sender: str, notice: ConsentNotice) -> bool:
+        """Whether this sender accepted the current version of the notice."""
+        entry = self.redis.hgetall(_key(sender))
+        return bool(entry) and entry.get("reponse") == "oui" and entry.get("version") == notice.version
+
+    def withdraw(self, sender: str) -> None:
+        self.redis.delete(_key(sender))
