@@ -5,11 +5,19 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import redis
 from rasa_sdk import Tracker
 
+from bot.attempts import AttemptLimiter
+from bot.audit import AuditLog
+from bot.consent import ConsentNotice, ConsentStore, load_notice
 from bot.content import Content, load_content
+from bot.member_store import MemberRegistry
+from bot.otp import OneTimeCodes
 from bot.settings import load_settings
+from bot.sms_outbox import RedisOutbox
 from bot.triage import Triage, load_triage
+from bot.verification import Verifier
 
 
 @cache
@@ -21,6 +29,33 @@ def content() -> Content:
 @cache
 def triage() -> Triage:
     return load_triage(load_settings().safety_dir)
+
+
+@cache
+def redis_client() -> redis.Redis[str]:
+    return redis.Redis.from_url(load_settings().redis_url, decode_responses=True)
+
+
+@cache
+def consent_notice() -> ConsentNotice:
+    return load_notice(load_settings().content_dir)
+
+
+def consent_store() -> ConsentStore:
+    return ConsentStore(redis_client())
+
+
+def registry() -> MemberRegistry:
+    return MemberRegistry(redis_client())
+
+
+def verifier() -> Verifier:
+    client = redis_client()
+    return Verifier(MemberRegistry(client), AttemptLimiter(client), OneTimeCodes(client), AuditLog(client))
+
+
+def outbox() -> RedisOutbox:
+    return RedisOutbox(redis_client())
 
 
 def coop_id(tracker: Tracker) -> str | None:

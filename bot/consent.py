@@ -29,7 +29,7 @@ def load_notice(content_dir: Path) -> ConsentNotice:
     return ConsentNotice(str(data["version"]), str(data["notice"]).strip(), str(data["declined"]).strip())
 
 
-def _key(sender: str) -> str:
+def consent_key(sender: str) -> str:
     return KEY.format(hashlib.sha256(sender.encode("utf-8")).hexdigest()[:32])
 
 
@@ -44,13 +44,13 @@ class ConsentStore:
             "reponse": "oui" if accepted else "non",
             "horodatage": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        self.redis.hset(_key(sender), mapping=entry)
+        self.redis.hset(consent_key(sender), mapping=entry)
         return entry
 
     def current(self, sender: str, notice: ConsentNotice) -> bool:
         """Whether this sender accepted the current version of the notice."""
-        entry = self.redis.hgetall(_key(sender))
+        entry = self.redis.hgetall(consent_key(sender))
         return bool(entry) and entry.get("reponse") == "oui" and entry.get("version") == notice.version
 
     def withdraw(self, sender: str) -> None:
-        self.redis.delete(_key(sender))
+        self.redis.delete(consent_key(sender))

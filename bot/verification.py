@@ -15,7 +15,7 @@ from bot.attempts import AttemptLimiter
 from bot.audit import AuditLog
 from bot.birthdate import parse_birth_date
 from bot.member_store import MemberRegistry
-from bot.members import Member
+from bot.members import Member, normalise_phone
 from bot.otp import OneTimeCodes
 
 
@@ -101,3 +101,13 @@ def eligibility(member: Member, today: date | None = None) -> str:
     if member.telemedicine_until is None or member.telemedicine_until < today:
         return "sans_plan"
     return "ok"
+
+
+def phone_of_sender(sender_id: str) -> str | None:
+    """The E.164 phone when the conversation is an SMS one (the sender id is the phone)."""
+    if not sender_id.startswith("+"):
+        return None
+    try:
+        return normalise_phone(sender_id)
+    except ValueError:
+        return None

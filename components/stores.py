@@ -13,7 +13,9 @@ from typing import Any
 from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.privacy import take_erasure_request
 from bot.settings import Settings, load_settings
 
 KEY_PREFIX = "coopsante"  # Rasa ignores prefixes that are not alphanumeric
@@ -40,6 +42,13 @@ class ProjectRedisTrackerStore(RedisTrackerStore):
             record_exp=settings.tracker_retention_seconds,
             **_connection(settings),
         )
+
+    async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
+        """Save, unless the member asked in this turn that the conversation be erased."""
+        if take_erasure_request(self.red, tracker.sender_id):
+            self.red.delete(self.key_prefix + tracker.sender_id)
+            return
+        await super().save(tracker, timeout)
 
 
 class ProjectRedisLockStore(RedisLockStore):

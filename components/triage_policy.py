@@ -31,7 +31,11 @@ from bot.triage import ClassifierSignal, Decision, Disposition, load_triage
 logger = logging.getLogger("coopsante.triage")
 
 ACTION_TRIAGE = "action_triage"
+GATE_ACTIONS = ("action_porte", "action_donnees")
 SUMMARY_FORM = "formulaire_motif"
+# The next form after the membership gate, by the step it wrote in `etape_porte`.
+GATE_STEPS = {"consentement": "formulaire_consentement", "identite": "formulaire_identite", "motif": SUMMARY_FORM}
+GATE_FORMS = frozenset(GATE_STEPS.values())
 SLOT_DISPOSITION = "triage_disposition"
 SLOT_REASON = "triage_raison"
 
@@ -88,7 +92,11 @@ class TriagePolicy(Policy):
             return self._prediction(probabilities, events=events)
         if step == "after_triage":
             disposition = self.decide(tracker).disposition
-            follow_up = SUMMARY_FORM if disposition in _SUMMARY_DISPOSITIONS else ACTION_LISTEN_NAME
+            follow_up = "action_porte" if disposition in _SUMMARY_DISPOSITIONS else ACTION_LISTEN_NAME
+            probabilities[domain.index_for_action(follow_up)] = 1.0
+            return self._prediction(probabilities, is_no_user_prediction=True)
+        if step == "after_gate":
+            follow_up = GATE_STEPS.get(str(tracker.get_slot("etape_porte")), ACTION_LISTEN_NAME)
             probabilities[domain.index_for_action(follow_up)] = 1.0
             return self._prediction(probabilities, is_no_user_prediction=True)
         return self._prediction(probabilities)
@@ -99,14 +107,15 @@ _SUMMARY_DISPOSITIONS = {Disposition.CLINICIEN, Disposition.CONSULTATION}
 
 def _needs_triage_reply(disposition: Disposition, active_loop: str | None) -> bool:
     """Every disposition above info gets the triage reply, except a clinician or consultation
-    need raised again while the summary form for it is already being filled."""
+    need raised again while the gate or the summary form for it is being filled."""
     if disposition == Disposition.INFO:
         return False
-    return not (active_loop == SUMMARY_FORM and disposition in _SUMMARY_DISPOSITIONS)
+    return not (active_loop in GATE_FORMS and disposition in _SUMMARY_DISPOSITIONS)
 
 
 def _step_after_user_message(tracker: DialogueStateTracker) -> str | None:
-    """'triage' right after a user message, 'after_triage' right after action_triage."""
+    """'triage' right after a user message, 'after_triage' right after action_triage,
+    'after_gate' right after the membership gate decided the next step."""
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             return "triage"
@@ -115,5 +124,7 @@ def _step_after_user_message(tracker: DialogueStateTracker) -> str | None:
                 continue
             if event.action_name == ACTION_TRIAGE:
                 return "after_triage"
+            if event.action_name in GATE_ACTIONS:
+                return "after_gate"
             return None
     return None

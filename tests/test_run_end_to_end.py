@@ -14,11 +14,16 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+
+from bot.members import Member, parse_registry
+from bot.verification import eligibility
+from tools.demo_members import demo_registry_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTS = {"RASA_PORT": 5105, "ACTIONS_PORT": 5155, "REDIS_PORT": 6391}
@@ -109,6 +114,33 @@ def test_conversations_are_kept_in_redis_with_an_expiry(stack: subprocess.Popen[
     keys = [k for k in client.keys("*") if sender.encode() in k]
     assert keys, "tracker not in Redis"
     assert 0 < client.ttl(keys[0]) <= 30 * 86400
+
+
+def demo_member() -> Member:
+    """An active demo member with the telemedicine plan, alone on their phone."""
+    members = parse_registry(demo_registry_csv()).members
+    phones = Counter(m.phone for m in members)
+    return next(m for m in members if eligibility(m) == "ok" and phones[m.phone] == 1)
+
+
+def test_an_unknown_web_sender_asking_for_an_appointment_is_asked_to_identify(stack: subprocess.Popen[str]) -> None:
+    sender = f"web-{uuid.uuid4().hex}"
+    first = say("je voudrais prendre un rendez-vous avec un medecin", sender)
+    assert "Acceptez-vous" in first[-1]
+    assert "numéro de membre" in say("oui", sender)[-1]
+
+
+def test_a_demo_member_verifies_by_sms_and_a_wrong_date_shows_no_name(stack: subprocess.Popen[str]) -> None:
+    member = demo_member()
+    sender = member.phone
+    say("je voudrais un rendez-vous", sender)
+    assert "date de naissance" in say("oui", sender)[-1]
+    wrong = " ".join(say("1 janvier 1901", sender))
+    assert "ne correspondent pas" in wrong
+    assert member.first_name not in wrong and member.last_name not in wrong
+    right = say(member.birth_date.strftime("%d/%m/%Y"), sender)
+    assert f"Merci {member.first_name}" in right[0]
+    assert "pour vous" in right[-1]  # the summary form starts
 
 
 def test_ctrl_c_stops_everything(stack: subprocess.Popen[str]) -> None:

@@ -89,7 +89,23 @@ def test_after_the_triage_reply(policy: TriagePolicy) -> None:
         user("une verrue", "symptome_consultation"),
         ActionExecuted("action_triage"),
     ]
-    assert predicted(policy, consultation)[0] == "formulaire_motif"
+    assert predicted(policy, consultation)[0] == "action_porte"
+
+
+@pytest.mark.parametrize(
+    ("step", "form"),
+    [("consentement", "formulaire_consentement"), ("identite", "formulaire_identite"), ("motif", "formulaire_motif"),
+     ("fin", "action_listen")],
+)  # fmt: skip
+def test_after_the_gate(policy: TriagePolicy, step: str, form: str) -> None:
+    events = [
+        ActionExecuted("action_listen"),
+        user("une verrue", "symptome_consultation"),
+        ActionExecuted("action_triage"),
+        ActionExecuted("action_porte"),
+        SlotSet("etape_porte", step),
+    ]
+    assert predicted(policy, events)[0] == form
 
 
 def test_info_is_left_to_the_rules_but_recorded(policy: TriagePolicy) -> None:

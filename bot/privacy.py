@@ -1,0 +1,46 @@
+"""Data rights (Law 25): what the bot holds about a member, and erasing it.
+
+Erasing a conversation cannot be done from inside the conversation (Rasa saves the tracker once
+the turn ends), so the action leaves a short-lived marker and the tracker store deletes the
+conversation instead of saving it (components/stores.py). The coop's member record and the
+audit trail are kept: the first is the coop's own file, the second the law requires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from bot.members import Member
+
+ERASE_KEY = "coopsante:effacer:{}"
+ERASE_MARKER_SECONDS = 300
+
+
+def _erase_key(sender_id: str) -> str:
+    return ERASE_KEY.format(hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:32])
+
+
+def request_erasure(redis: Any, sender_id: str) -> None:
+    redis.set(_erase_key(sender_id), "1", ex=ERASE_MARKER_SECONDS)
+
+
+def take_erasure_request(redis: Any, sender_id: str) -> bool:
+    """Whether this conversation must be erased now (the marker is used up)."""
+    return bool(redis.delete(_erase_key(sender_id)))
+
+
+def data_summary(member: Member, consent: dict[str, str], retention_days: float) -> str:
+    """A short French summary of what the assistant holds about a verified member."""
+    consent_line = (
+        f"consentement {consent.get('reponse', '?')} le {consent.get('horodatage', '?')[:10]} "
+        f"(texte {consent.get('version', '?')})"
+        if consent
+        else "aucun consentement enregistré"
+    )
+    return (
+        f"Voici ce que l'assistant utilise: membre {member.number}, {member.first_name} {member.last_name}, "
+        f"né(e) le {member.birth_date.isoformat()}, téléphone au dossier finissant par {member.phone[-2:]}, "
+        f"adhésion {member.status}. {consent_line.capitalize()}. Nos conversations sont effacées "
+        f"après {retention_days:g} jours sans activité. Pour tout effacer, écrivez: effacer mes données."
+    )
