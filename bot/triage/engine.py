@@ -121,7 +121,7 @@ class Triage:
         # ("pas de douleur à la poitrine", "mort de rire"), nor turn a crisis into 911.
         vetoed = {r.disposition for r in seen.suppressed} - {r.disposition for r in fired}
         if seen.figurative and not fired:
-            vetoed |= {Disposition.NEUF_UN_UN, Disposition.CRISE}
+            vetoed |= {Disposition.NEUF_UN_UN, Disposition.CRISE, Disposition.URGENCE}
         if rule_disposition == Disposition.CRISE:
             vetoed.add(Disposition.NEUF_UN_UN)
 
