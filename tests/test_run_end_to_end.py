@@ -143,6 +143,18 @@ def test_a_demo_member_verifies_by_sms_and_a_wrong_date_shows_no_name(stack: sub
     assert "pour vous" in right[-1]  # the summary form starts
 
 
+def test_a_verified_member_erases_the_conversation(stack: subprocess.Popen[str]) -> None:
+    member = demo_member()
+    sender = member.phone
+    client = redis.Redis(port=PORTS["REDIS_PORT"])
+    say("je voudrais un rendez-vous", sender)
+    say("oui", sender)
+    say(member.birth_date.isoformat(), sender)
+    assert [k for k in client.keys("*tracker*") if sender.encode() in k]
+    assert "effacées" in " ".join(say("effacez mes données", sender))
+    assert not [k for k in client.keys("*tracker*") if sender.encode() in k]
+
+
 def test_ctrl_c_stops_everything(stack: subprocess.Popen[str]) -> None:
     os.killpg(stack.pid, signal.SIGINT)
     stack.wait(timeout=60)
