@@ -4,7 +4,8 @@ It runs the safety triage (bot.triage) on the message and the classifier's inten
 records the disposition and its reason as slots (in the conversation, for "pourquoi?" and the
 audit trail), and logs one line without personal data. For any disposition above `info` it
 predicts `action_triage` as a no-user prediction, which overrules rules, forms and fallbacks:
-an emergency never waits behind a form.
+an emergency never waits behind a form. After a clinician or consultation reply it hands over to
+the membership gate (`action_porte`) and then runs the form that the gate chose (`etape_porte`).
 """
 
 from __future__ import annotations
