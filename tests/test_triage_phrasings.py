@@ -4,7 +4,9 @@ tests/data/triage_dev.csv (320 messages) and tests/data/triage_holdout.csv (240,
 elderly, teenagers, caregivers, anglophones, farm injuries, long messages) are labelled sets written
 apart from the rules and the training data; tests/data/triage_extra.csv holds regression phrasings
 (English without apostrophes, idioms, named diagnoses); tests/data/triage_blind.csv (200, dictation,
-Haitian Creole, fragments, formal letters) was scored blind once, then used to widen the rules.
+Haitian Creole, fragments, formal letters) and tests/data/triage_blind2.csv (180, clinical terms,
+French tourists, northern villages, mixed questions) were each scored blind once, then used to
+widen the rules.
 Every 911 and crise message must be caught;
 the other bars are those of TRIAGE.md.
 """
@@ -27,6 +29,7 @@ SETS = [
     ROOT / "tests" / "data" / "triage_holdout.csv",
     ROOT / "tests" / "data" / "triage_extra.csv",
     ROOT / "tests" / "data" / "triage_blind.csv",
+    ROOT / "tests" / "data" / "triage_blind2.csv",
     ROOT.parent / "shared" / "samples" / "triage_sample.csv",
 ]
 
