@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.resources import consent_store, redis_client, registry
 from bot.audit import AuditLog
-from bot.consent import consent_key
 from bot.privacy import data_summary, request_erasure
 from bot.settings import load_settings
 
@@ -29,7 +28,7 @@ def perform_data_request(request: str, dispatcher: CollectingDispatcher, tracker
         dispatcher.utter_message(response="utter_donnees_effacees")
         return [SlotSet("membre", None), SlotSet("consentement", None)]
     if member is not None:
-        consent = redis_client().hgetall(consent_key(sender))
+        consent = consent_store().entry(sender)
         dispatcher.utter_message(text=data_summary(member, consent, load_settings().tracker_retention_days))
         audit.record("acces_donnees", "resume", sender, member.number)
     return []

@@ -43,14 +43,15 @@ class ActionPorte(Action):
         if not pending:  # exercising one's data rights needs identity, not consent
             answer = tracker.get_slot("consentement")
             notice = consent_notice()
+            store = consent_store()
             if answer is False:
-                consent_store().record(sender, notice, channel_of(tracker), accepted=False)
+                store.record(sender, notice, channel_of(tracker), accepted=False)
                 dispatcher.utter_message(text=notice.declined)
                 return step("fin", SlotSet("consentement", None))
-            if answer is True and not consent_store().current(sender, notice):
-                consent_store().record(sender, notice, channel_of(tracker), accepted=True)
-            elif not consent_store().current(sender, notice):
-                return step("consentement")
+            if not store.current(sender, notice):
+                if answer is not True:
+                    return step("consentement")
+                store.record(sender, notice, channel_of(tracker), accepted=True)
 
         if not member_number:
             if LOCKED in (tracker.get_slot("date_naissance"), tracker.get_slot("code_verification")):

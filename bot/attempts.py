@@ -6,15 +6,16 @@ The window is fixed from the first failure; the lock lifts by itself when the ke
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
+
+from bot.pseudonym import pseudonym
 
 KEY = "coopsante:echecs:{}"
 
 
 def _key(subject: str) -> str:
-    return KEY.format(hashlib.sha256(subject.encode("utf-8")).hexdigest()[:32])
+    return KEY.format(pseudonym(subject))
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,13 @@ deleted: Law 25 lets a coop keep what it needs to account for accesses.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from bot.pseudonym import pseudonym
+
 STREAM = "coopsante:audit"
 MAX_ENTRIES = 1_000_000  # approximate cap, so the stream cannot grow without bound
-
-
-def subject_hash(subject: str) -> str:
-    return hashlib.sha256(subject.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -24,7 +21,7 @@ class AuditLog:
     redis: Any
 
     def record(self, event: str, outcome: str, *subjects: str) -> None:
-        fields = {"evenement": event, "resultat": outcome, "sujets": ",".join(subject_hash(s) for s in subjects)}
+        fields = {"evenement": event, "resultat": outcome, "sujets": ",".join(pseudonym(s) for s in subjects)}
         self.redis.xadd(STREAM, fields, maxlen=MAX_ENTRIES, approximate=True)
 
     def entries(self, count: int = 100) -> list[dict[str, str]]:

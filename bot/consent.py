@@ -6,13 +6,14 @@ and the answer. It is keyed by a hash of the sender, so Redis holds no phone num
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.pseudonym import pseudonym
 
 KEY = "coopsante:consentement:{}"
 
@@ -30,7 +31,7 @@ def load_notice(content_dir: Path) -> ConsentNotice:
 
 
 def consent_key(sender: str) -> str:
-    return KEY.format(hashlib.sha256(sender.encode("utf-8")).hexdigest()[:32])
+    return KEY.format(pseudonym(sender))
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,13 @@ class ConsentStore:
         self.redis.hset(consent_key(sender), mapping=entry)
         return entry
 
+    def entry(self, sender: str) -> dict[str, str]:
+        """The recorded consent of this sender (empty when none)."""
+        return dict(self.redis.hgetall(consent_key(sender)))
+
     def current(self, sender: str, notice: ConsentNotice) -> bool:
         """Whether this sender accepted the current version of the notice."""
-        entry = self.redis.hgetall(consent_key(sender))
+        entry = self.entry(sender)
         return bool(entry) and entry.get("reponse") == "oui" and entry.get("version") == notice.version
 
     def withdraw(self, sender: str) -> None:

@@ -8,17 +8,17 @@ audit trail are kept: the first is the coop's own file, the second the law requi
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from bot.members import Member
+from bot.pseudonym import pseudonym
 
 ERASE_KEY = "coopsante:effacer:{}"
 ERASE_MARKER_SECONDS = 300
 
 
 def _erase_key(sender_id: str) -> str:
-    return ERASE_KEY.format(hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:32])
+    return ERASE_KEY.format(pseudonym(sender_id))
 
 
 def request_erasure(redis: Any, sender_id: str) -> None:
