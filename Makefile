@@ -6,7 +6,7 @@ RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
 DATA ?= ../shared/samples/triage_sample.csv
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup train run test lint typecheck unit validate conversations triage-eval bench-triage import-members shell clean
+.PHONY: help setup train run test lint typecheck unit validate conversations triage-eval bench-triage sms-report import-members shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ triage-eval: train ## score triage on DATA (message,expected) into OUT (message,
 
 bench-triage: train ## median and p95 time to triage one message
 	$(PY) -m tools.bench_triage
+
+sms-report: train ## SMS encoding and segments of every answer, and of real bot turns over SMS
+	$(PY) -m tools.sms_report
 
 import-members: setup ## import a coop's member CSV into Redis: make import-members FILE=export.csv
 	@test -n "$(FILE)" || { echo "usage: make import-members FILE=export.csv"; exit 2; }

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.data_rights import perform_data_request
-from actions.resources import consent_notice, consent_store, content, coop_id, outbox, registry, verifier
+from actions.resources import consent_notice, consent_store, content, coop_id, registry, sms_sender, verifier
 from bot.verification import eligibility, phone_of_sender
 
 LOCKED = "verrouille"
@@ -115,7 +115,13 @@ class ValidateFormulaireIdentite(FormValidationAction):
         else:
             outcome, code = verifier().start_web(tracker.sender_id, str(tracker.get_slot("numero_membre") or ""), typed)
             if code and outcome.member:
-                outbox().send(outcome.member.phone, f"Coop santé: votre code est {code}. Il expire dans 10 minutes.")
+                # The answer stays the same whether or not the text went out: it must not tell who is a member.
+                member_coop = content().coop(outcome.member.coop)
+                sms_sender().send(
+                    outcome.member.phone,
+                    f"Coop santé: votre code est {code}. Il expire dans 10 minutes.",
+                    from_number=member_coop.sms_number or None,
+                )
         if outcome.status == "verified" and outcome.member:
             dispatcher.utter_message(response="utter_verifie", prenom=outcome.member.first_name)
             return {"date_naissance": "ok", "membre": outcome.member.number}

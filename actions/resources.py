@@ -15,7 +15,8 @@ from bot.content import Content, load_content
 from bot.member_store import MemberRegistry
 from bot.otp import OneTimeCodes
 from bot.settings import load_settings
-from bot.sms_outbox import RedisOutbox
+from bot.sms_keywords import OptOuts
+from bot.sms_sender import SmsSender, TwilioSettings
 from bot.triage import Triage, load_triage
 from bot.verification import Verifier
 
@@ -54,8 +55,9 @@ def verifier() -> Verifier:
     return Verifier(MemberRegistry(client), AttemptLimiter(client), OneTimeCodes(client), AuditLog(client))
 
 
-def outbox() -> RedisOutbox:
-    return RedisOutbox(redis_client())
+def sms_sender() -> SmsSender:
+    """Twilio, as configured in this process's environment (read on each use: cheap, and tests change it)."""
+    return SmsSender(TwilioSettings.from_env(), OptOuts(redis_client()))
 
 
 def coop_id(tracker: Tracker) -> str | None:

@@ -28,6 +28,11 @@ class Coop:
     def phone(self) -> str:
         return self.values.get("telephone", "")
 
+    @property
+    def sms_number(self) -> str:
+        """The coop's own texting number (E.164), or "" when its members text the federation's number."""
+        return self.values.get("sms", "")
+
 
 @dataclass(frozen=True)
 class Content:
@@ -38,6 +43,10 @@ class Content:
     def coop(self, coop_id: str | None) -> Coop:
         """The given coop, or the default one when the id is unknown or missing."""
         return self.coops.get(coop_id or "", self.coops[self.default_coop])
+
+    def coop_texted(self, number: str) -> Coop | None:
+        """The coop that owns the texting number a member wrote to, if one does."""
+        return next((c for c in self.coops.values() if number and c.sms_number == number), None)
 
     def coop_answer(self, topic: str, coop_id: str | None = None) -> str | None:
         """The answer about `topic` for a coop, with the coop's values filled in."""

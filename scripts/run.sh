@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts everything for local use: Redis (unless REDIS_URL is set), the action server and the
-# Rasa server with the REST channel. Ctrl-C stops every process this script started.
+# Rasa server with the REST and SMS channels. Without Twilio credentials in the environment, SMS
+# goes to a local Twilio-compatible server with a texting simulator (no real SMS is sent).
+# Ctrl-C stops every process this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
@@ -9,6 +11,7 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 REDIS_PORT=${REDIS_PORT:-6380}
+TWILIO_LOCAL_PORT=${TWILIO_LOCAL_PORT:-5011}
 RUN_DIR=${RUN_DIR:-.run}
 mkdir -p "$RUN_DIR/redis" "$RUN_DIR/logs"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
@@ -52,6 +55,24 @@ if [ -z "${REDIS_URL:-}" ]; then
   .venv/bin/python -m tools.import_members --demo-if-empty
 fi
 
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$RASA_PORT}
+if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
+  # The embedded default for SMS: Twilio's API played locally, with a throwaway token unless
+  # one is given (the tests sign their own webhooks with it).
+  export TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000
+  TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+  export TWILIO_AUTH_TOKEN
+  export TWILIO_FROM_NUMBER=${TWILIO_FROM_NUMBER:-+18195550100}
+  export TWILIO_API_BASE_URL=http://127.0.0.1:$TWILIO_LOCAL_PORT
+  .venv/bin/python -m tools.twilio_local --port "$TWILIO_LOCAL_PORT" \
+    --webhook-url "$PUBLIC_BASE_URL/webhooks/sms/webhook" >"$RUN_DIR/logs/twilio_local.log" 2>&1 &
+  pids+=($!)
+  wait_for "Local Twilio server" 30 curl -sf "http://127.0.0.1:$TWILIO_LOCAL_PORT/health"
+  sms_info="SMS simulator       http://127.0.0.1:$TWILIO_LOCAL_PORT/  (local: no real SMS is sent)"
+else
+  sms_info="SMS (Twilio)        webhook $PUBLIC_BASE_URL/webhooks/sms/webhook, status $PUBLIC_BASE_URL/webhooks/sms/status"
+fi
+
 endpoints=endpoints.yml
 if [ "$ACTIONS_PORT" != 5055 ]; then
   endpoints=$RUN_DIR/endpoints.yml
@@ -73,6 +94,7 @@ cat <<INFO
 
 Coop Santé Triage is up ($(( $(date +%s) - start )) s to load).
   Rasa server (REST)  http://localhost:$RASA_PORT/webhooks/rest/webhook
+  $sms_info
   Action server       http://localhost:$ACTIONS_PORT/webhook
   Redis               $(echo "$REDIS_URL" | sed -E 's#//[^@]*@#//***@#')
   Logs                $RUN_DIR/logs/

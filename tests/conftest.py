@@ -75,3 +75,81 @@ def redis_client(redis_url: str) -> Iterator[object]:
     client.flushdb()
     yield client
     client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """`make run`'s script on spare ports (tests/stack.py), started once for every end-to-end test."""
+    from tests.stack import start_stack
+
+    yield from start_stack(tmp_path_factory.mktemp("run"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "last: run after every other test (it stops something they share)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
+class LocalTwilio:
+    """The local Twilio-compatible server (tools/twilio_local.py) as a test sees it."""
+
+    account_sid = "AC" + "1" * 32
+
+    def __init__(self, port: int, auth_token: str) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.auth_token = auth_token
+
+    def arguments(self) -> list[str]:
+        return ["--account-sid", self.account_sid, "--auth-token", self.auth_token]
+
+    def environment(self) -> dict[str, str]:
+        """What a process needs to send SMS through this server."""
+        return {
+            "TWILIO_ACCOUNT_SID": self.account_sid,
+            "TWILIO_AUTH_TOKEN": self.auth_token,
+            "TWILIO_FROM_NUMBER": "+18195550100",
+            "TWILIO_API_BASE_URL": self.base_url,
+        }
+
+    def sent_to(self, phone: str) -> list[dict[str, object]]:
+        import json
+        import urllib.parse
+        import urllib.request
+
+        query = urllib.parse.urlencode({"to": phone})
+        with urllib.request.urlopen(f"{self.base_url}/_local/messages?{query}", timeout=5) as response:
+            return list(json.load(response))
+
+
+@pytest.fixture(scope="session")
+def twilio_local() -> Iterator[LocalTwilio]:
+    """A local Twilio-compatible server in its own process, on a free port."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    import uuid
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = LocalTwilio(port, uuid.uuid4().hex)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.twilio_local", "--port", str(port), *server.arguments()],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{server.base_url}/health", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield server
+    process.terminate()
+    process.wait(timeout=10)

@@ -19,7 +19,7 @@ from bot.member_store import MemberRegistry
 from bot.members import Member
 from bot.privacy import take_erasure_request
 from bot.settings import load_settings
-from bot.sms_outbox import RedisOutbox
+from tests.conftest import LocalTwilio
 
 PHONE = "+18195550101"
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), PHONE, "Coop", "actif", date(2099, 1, 31))
@@ -27,8 +27,12 @@ AMINA = Member("MTL-004522", "Amina", "Diallo", date(1990, 9, 15), "+14385550177
 
 
 @pytest.fixture(autouse=True)
-def project_redis(redis_url: str, redis_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def project_redis(
+    redis_url: str, redis_client: Any, twilio_local: LocalTwilio, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
     monkeypatch.setenv("REDIS_URL", redis_url)
+    for name, value in twilio_local.environment().items():
+        monkeypatch.setenv(name, value)
     resources.redis_client.cache_clear()
     MemberRegistry(redis_client).upsert([GISELE, AMINA])
     yield redis_client
@@ -104,12 +108,11 @@ def test_a_wrong_date_never_shows_a_name() -> None:
     assert "Gisèle" not in str(messages) and "Tremblay" not in str(messages)
 
 
-def test_web_identity_with_a_code(project_redis: Any) -> None:
+def test_web_identity_with_a_code(project_redis: Any, twilio_local: LocalTwilio) -> None:
     t = tracker(sender="web-9", numero_membre="VM-000101")
     slots, _ = validate("date_naissance", "1948-03-12", t)
     assert slots == {"date_naissance": "ok"}
-    sms = RedisOutbox(project_redis).latest_to(PHONE)
-    assert sms is not None
+    sms = str(twilio_local.sent_to(PHONE)[-1]["body"])
     code = "".join(ch for ch in sms if ch.isdigit())[:6]
     slots, messages = validate("code_verification", code, t)
     assert slots["membre"] == "VM-000101" and messages[0]["prenom"] == "Gisèle"

@@ -1,83 +1,26 @@
 """`make run`'s script, for real: Redis, the action server and Rasa, spoken to over HTTP.
 
-Starts scripts/run.sh on spare ports, talks to the REST channel as a client would, checks that
-conversations land in Redis with an expiry, then presses Ctrl-C and checks nothing is left.
+The `stack` fixture (tests/stack.py) starts scripts/run.sh on spare ports; these tests talk to the
+REST channel as a client would, check that conversations land in Redis with an expiry, then press
+Ctrl-C and check nothing is left.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import time
-import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
 from bot.members import Member, parse_registry
 from bot.verification import eligibility
+from tests.stack import PORTS, port_open, say
 from tools.demo_members import demo_registry_csv
-
-ROOT = Path(__file__).resolve().parent.parent
-PORTS = {"RASA_PORT": 5105, "ACTIONS_PORT": 5155, "REDIS_PORT": 6391}
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[str]]:
-    busy = [p for p in PORTS.values() if port_open(p)]
-    if busy:
-        pytest.fail(f"ports {busy} are busy: stop what uses them")
-    env = {**os.environ, **{k: str(v) for k, v in PORTS.items()}, "RUN_DIR": str(tmp_path_factory.mktemp("run"))}
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        ["bash", "scripts/run.sh"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 300
-    output = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        output.append(line)
-        if "is up" in line:
-            break
-        if process.poll() is not None:
-            pytest.fail("run.sh stopped:\n" + "".join(output))
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("run.sh did not come up:\n" + "".join(output))
-    yield process
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def say(message: str, sender: str | None = None) -> list[str]:
-    body = json.dumps({"sender": sender or f"test-{uuid.uuid4().hex}", "message": message}).encode()
-    request = urllib.request.Request(
-        f"http://localhost:{PORTS['RASA_PORT']}/webhooks/rest/webhook",
-        data=body,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return [m.get("text", "") for m in json.load(response)]
 
 
 def test_hours_in_french(stack: subprocess.Popen[str]) -> None:
@@ -155,6 +98,7 @@ def test_a_verified_member_erases_the_conversation(stack: subprocess.Popen[str])
     assert not [k for k in client.keys("*tracker*") if sender.encode() in k]
 
 
+@pytest.mark.last  # it stops the stack the other end-to-end tests share
 def test_ctrl_c_stops_everything(stack: subprocess.Popen[str]) -> None:
     os.killpg(stack.pid, signal.SIGINT)
     stack.wait(timeout=60)

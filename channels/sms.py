@@ -1,0 +1,287 @@
+"""The SMS channel: Twilio's webhook in, Twilio's Messages API out.
+
+POST /webhooks/sms/webhook   a member's SMS (Twilio form fields), signed with X-Twilio-Signature
+POST /webhooks/sms/status    delivery reports for what the bot sent (failures are recorded)
+GET  /webhooks/sms/          whether SMS is configured
+
+The webhook answers at once and the bot works after, so no slow step meets Twilio's 15-second limit.
+A retried webhook (same MessageSid) is handled once. Keywords, opt-out, bad input and SMS
+formatting are decided in bot/sms_conversation.py; this module is the Rasa and HTTP glue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from functools import cached_property
+from typing import Any
+
+import redis
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from bot.content import Content, load_content
+from bot.pseudonym import pseudonym
+from bot.settings import load_settings
+from bot.sms_conversation import BotMessage, SmsTexts, SmsTurn, load_sms_texts, parse_form, screen, write_turn
+from bot.sms_keywords import OptOuts, keyword
+from bot.sms_sender import SmsSender, TwilioSettings
+from bot.sms_text import chosen
+
+log = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BYTES = 64 * 1024  # Twilio's own requests are a few kilobytes
+SEEN_KEY = "coopsante:sms:vu:"  # MessageSids already taken in, so a retry is handled once
+SEEN_SECONDS = 48 * 3600  # longer than Twilio retries for
+CHOICES_KEY = "coopsante:sms:choix:"  # what "1", "2"... mean in the member's next reply
+CHOICES_SECONDS = 24 * 3600
+DELIVERY_STREAM = "coopsante:sms:livraison"  # failed deliveries, without the phone or the text
+FAILED_STATUSES = {"failed", "undelivered"}
+TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class SmsTurnCollector(OutputChannel):
+    """Gathers one turn's bot messages, to be written for SMS and sent together."""
+
+    def __init__(self) -> None:
+        self.messages: list[BotMessage] = []
+
+    @classmethod
+    def name(cls) -> str:
+        return "sms"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.messages.append(BotMessage.from_rasa(message))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.messages.append(BotMessage(text))
+
+
+class SmsPush(OutputChannel):
+    """Sends as it goes: for messages the bot pushes outside a member's turn (reminders, clinicians)."""
+
+    def __init__(self, channel: SmsInput) -> None:
+        self.channel = channel
+
+    @classmethod
+    def name(cls) -> str:
+        return "sms"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await self.channel.send_turn(recipient_id, [BotMessage.from_rasa(message)], from_number=None)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.channel.send_turn(recipient_id, [BotMessage(text)], from_number=None)
+
+
+class SmsInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls(TwilioSettings.from_env())
+
+    def __init__(self, settings: TwilioSettings) -> None:
+        self.settings = settings
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sender_locks: dict[str, asyncio.Lock] = {}
+        self._sender_pending: dict[str, int] = {}
+        if not settings.configured:
+            log.warning("sms.off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sending number to turn SMS on")
+
+    @cached_property
+    def redis(self) -> redis.Redis[str]:
+        return redis.Redis.from_url(load_settings().redis_url, decode_responses=True)
+
+    @cached_property
+    def content(self) -> Content:
+        settings = load_settings()
+        return load_content(settings.content_dir, settings.default_coop)
+
+    @cached_property
+    def texts(self) -> SmsTexts:
+        return load_sms_texts(load_settings().content_dir, list(self.content.coops.values()))
+
+    @cached_property
+    def sender(self) -> SmsSender:
+        return SmsSender(self.settings, OptOuts(self.redis))
+
+    @cached_property
+    def validator(self) -> RequestValidator:
+        return RequestValidator(self.settings.auth_token)
+
+    def get_output_channel(self) -> OutputChannel:
+        return SmsPush(self)
+
+    def signed_url(self, request: Request) -> str:
+        """The URL Twilio signed: the public address when set (behind a proxy), else the one requested."""
+        if not self.settings.public_base_url:
+            return str(request.url)
+        query = f"?{request.query_string}" if request.query_string else ""
+        return f"{self.settings.public_base_url}{request.path}{query}"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sms = Blueprint("sms_webhook", __name__)
+
+        @sms.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.settings.configured else "off"})
+
+        @sms.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            form = self._signed_form(request)
+            if isinstance(form, HTTPResponse):
+                return form
+            sid, sender, to = form.get("MessageSid", ""), form.get("From", ""), form.get("To", "")
+            if not (sid and sender):
+                return response.text("MessageSid et From sont requis.", status=400)
+            if not self.redis.set(SEEN_KEY + sid, "1", nx=True, ex=SEEN_SECONDS):
+                log.info("sms.retry_ignored sid=%s", sid)
+                return _twiml()
+            media = int(form["NumMedia"]) if form.get("NumMedia", "").isdigit() else 0
+            self._spawn(self._take(on_new_message, sid, sender, to, form.get("Body", ""), media))
+            return _twiml()
+
+        @sms.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            form = self._signed_form(request)
+            if isinstance(form, HTTPResponse):
+                return form
+            state = form.get("MessageStatus") or form.get("SmsStatus") or ""
+            if state in FAILED_STATUSES:
+                code = form.get("ErrorCode", "")
+                self.redis.xadd(
+                    DELIVERY_STREAM,
+                    {"sid": form.get("MessageSid", ""), "statut": state, "erreur": code},
+                    maxlen=100_000,
+                    approximate=True,
+                )
+                if code == "21610" and form.get("To"):  # the carrier says the member replied STOP
+                    OptOuts(self.redis).stop(form["To"], "carrier")
+                log.warning("sms.delivery_failed sid=%s status=%s code=%s", form.get("MessageSid"), state, code)
+            return response.empty()
+
+        return sms
+
+    def _signed_form(self, request: Request) -> dict[str, str] | HTTPResponse:
+        """The webhook's fields if Twilio signed them, else the HTTP answer to give."""
+        if not self.settings.configured:
+            return response.text("SMS non configuré sur ce serveur.", status=503)
+        if len(request.body) > MAX_WEBHOOK_BYTES:
+            return response.text("Requête trop grande.", status=413)
+        form = parse_form(request.body)
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not self.validator.validate(self.signed_url(request), form, signature):
+            log.warning("sms.bad_signature path=%s", request.path)
+            return response.text("Signature Twilio absente ou invalide.", status=403)
+        return form
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)  # keep a reference until done, or the loop may drop it
+        task.add_done_callback(self._tasks.discard)
+
+    async def _take(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        sid: str,
+        sender: str,
+        to: str,
+        body: str,
+        media: int,
+    ) -> None:
+        """One member's messages are handled in arrival order; different members' at the same time."""
+        lock = self._sender_locks.setdefault(sender, asyncio.Lock())
+        self._sender_pending[sender] = self._sender_pending.get(sender, 0) + 1
+        try:
+            async with lock:
+                await self._handle(on_new_message, sid, sender, to, body, media)
+        except Exception:
+            log.exception("sms.handling_failed sid=%s", sid)
+            try:
+                await self._notify(sender, to, "technical", urgent=True)
+            except Exception:
+                log.exception("sms.technical_notice_failed sid=%s", sid)
+        finally:
+            self._sender_pending[sender] -= 1
+            if not self._sender_pending[sender]:  # nobody else waits: forget this member's lock
+                del self._sender_pending[sender], self._sender_locks[sender]
+
+    async def _handle(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        sid: str,
+        sender: str,
+        to: str,
+        body: str,
+        media: int,
+    ) -> None:
+        opt_outs = OptOuts(self.redis)
+        word = keyword(body) if not media else None
+        if word == "stop":
+            if opt_outs.stop(sender, "keyword"):
+                await self._notify(sender, to, "stop", urgent=True)  # the one message after an opt-out
+            return
+        if word == "start":
+            opt_outs.resume(sender)
+            await self._notify(sender, to, "start")
+            return
+        if word == "help":
+            await self._notify(sender, to, "help", urgent=True)  # carriers expect HELP answered always
+            return
+
+        screened = screen(body, media)
+        for notice in screened.notices:
+            await self._notify(sender, to, notice)
+        if screened.text is None:
+            return
+        text = chosen(screened.text, self._pending_choices(sender)) or screened.text
+        coop = self.content.coop_texted(to)
+        metadata = {"coop": coop.id} if coop else {}
+        collector = SmsTurnCollector()
+        await on_new_message(
+            UserMessage(text, collector, sender, input_channel="sms", message_id=sid, metadata=metadata)
+        )
+        if not collector.messages:
+            raise RuntimeError("the assistant gave no answer")
+        await self.send_turn(sender, collector.messages, from_number=to)
+
+    async def send_turn(self, phone: str, messages: list[BotMessage], from_number: str | None) -> None:
+        """Write a bot turn for SMS and send it; to a phone that opted out, only an emergency answer goes."""
+        urgent_only = OptOuts(self.redis).opted_out(phone)
+        turn = write_turn(messages, urgent_only=urgent_only)
+        self._remember_choices(phone, turn)
+        urgent = any(m.urgent for m in messages)
+        for body in turn.bodies:
+            await asyncio.to_thread(self.sender.send, phone, body, from_number=self._from(from_number), urgent=urgent)
+
+    async def _notify(self, phone: str, to: str, key: str, urgent: bool = False) -> None:
+        coop = self.content.coop_texted(to) or self.content.coop(None)
+        body = write_turn([BotMessage(self.texts.say(key, coop))]).bodies[0]
+        await asyncio.to_thread(self.sender.send, phone, body, from_number=self._from(to), urgent=urgent)
+
+    def _from(self, texted: str | None) -> str | None:
+        """Reply from the number the member texted when it is one of ours."""
+        return texted if texted and self.content.coop_texted(texted) else None
+
+    def _pending_choices(self, phone: str) -> list[str]:
+        raw = self.redis.get(CHOICES_KEY + pseudonym(phone))
+        return list(json.loads(raw)) if raw else []
+
+    def _remember_choices(self, phone: str, turn: SmsTurn) -> None:
+        key = CHOICES_KEY + pseudonym(phone)
+        if turn.payloads:
+            self.redis.set(key, json.dumps(turn.payloads, ensure_ascii=False), ex=CHOICES_SECONDS)
+        elif turn.bodies:
+            self.redis.delete(key)
+
+
+def _twiml() -> HTTPResponse:
+    return response.text(TWIML_EMPTY, content_type="text/xml")

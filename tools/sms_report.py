@@ -1,0 +1,166 @@
+"""`make sms-report`: what every answer costs by SMS, and what a real bot turn costs.
+
+1. Every text the bot can send (domain responses, coop and self-care answers for each coop, the
+   consent notice, the SMS channel's own texts), written for SMS as the channel writes it: encoding before and after the
+   rewrite, characters and segments.
+2. Bot turns as members get them: the stack (`scripts/run.sh`) is started on spare ports, every user
+   message of the conversation tests (tests/conversations) is texted to it through the signed SMS
+   webhook, and the SMS it sends back are counted per turn. Skip with --no-turns.
+
+Goals (issue 5): no answer over 3 segments; the median bot turn at most 2. The exit status is 1 when
+a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.content import load_content
+from bot.sms_conversation import BotMessage, load_sms_texts, write_turn
+from bot.sms_text import MAX_SEGMENTS, figures, segment_count
+from tools.local_stack import local_stack
+from tools.sms_client import SmsClient
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTS = {"RASA_PORT": 5205, "ACTIONS_PORT": 5255, "REDIS_PORT": 6392, "TWILIO_LOCAL_PORT": 5211}
+# Values that fill a response's {placeholders}: long ones, so the figures are the worst case.
+SAMPLE_VALUES = {"coop_telephone": "819 555-0100", "prenom": "Marie-Geneviève"}
+COOP_NUMBER = "+18195550100"
+MEDIAN_TURN_GOAL = 2
+
+
+@dataclass(frozen=True)
+class Row:
+    source: str
+    name: str
+    raw_encoding: str
+    encoding: str
+    chars: int
+    segments: int
+
+
+def answers() -> Iterator[tuple[str, str, BotMessage]]:
+    """(source, name, message) for every text the bot can send."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    for name, variations in (domain.get("responses") or {}).items():
+        for i, variation in enumerate(variations):
+            text = str(variation.get("text") or "").format_map(_Samples(SAMPLE_VALUES))
+            choices = tuple((str(b["title"]), str(b["payload"])) for b in variation.get("buttons") or [])
+            label = name if len(variations) == 1 else f"{name}[{i}]"
+            yield "domain.yml", label, BotMessage(text, choices)
+    content = load_content(ROOT / "content")
+    sms_texts = load_sms_texts(ROOT / "content", list(content.coops.values()))
+    for coop in content.coops.values():
+        for topic in coop.answers:
+            yield f"coops.yml ({coop.id})", topic, BotMessage(content.coop_answer(topic, coop.id) or "")
+        for key in sms_texts.templates:
+            yield f"sms.yml ({coop.id})", key, BotMessage(sms_texts.say(key, coop))
+    for topic, text in content.selfcare.items():
+        yield "selfcare.yml", topic, BotMessage(text)
+    consent = yaml.safe_load((ROOT / "content" / "consent.yml").read_text(encoding="utf-8"))
+    for key in ("notice", "declined"):
+        yield "consent.yml", key, BotMessage(str(consent[key]))
+
+
+class _Samples(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "x" * 12
+
+
+def answer_rows() -> list[Row]:
+    rows = []
+    for source, name, message in answers():
+        bodies = write_turn([message]).bodies
+        written = "\n".join(bodies)
+        rows.append(
+            Row(
+                source,
+                name,
+                figures(message.text).encoding,
+                figures(written).encoding,
+                len(written),
+                sum(segment_count(b) for b in bodies),
+            )
+        )
+    return rows
+
+
+def story_messages() -> list[list[str]]:
+    """The user messages of each conversation test, in order."""
+    conversations = []
+    for path in sorted((ROOT / "tests" / "conversations").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for story in data.get("stories") or []:
+            messages = [str(step["user"]) for step in story.get("steps") or [] if "user" in step]
+            if messages:
+                conversations.append(messages)
+    return conversations
+
+
+def turn_segments() -> list[tuple[int, str]]:
+    """(segments, member's message) of every bot turn when the conversation tests are texted to the stack."""
+    token = uuid.uuid4().hex
+    with tempfile.TemporaryDirectory() as run_dir, local_stack(PORTS, Path(run_dir), token):
+        client = SmsClient(
+            f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/sms/webhook",
+            f"http://127.0.0.1:{PORTS['TWILIO_LOCAL_PORT']}",
+            token,
+        )
+        turns = []
+        for n, conversation in enumerate(story_messages()):
+            phone = f"+1873555{n:04d}"  # a new, unknown number for each conversation
+            for message in conversation:
+                bodies = client.exchange(message, phone, COOP_NUMBER)
+                turns.append((sum(segment_count(b) for b in bodies), message))
+        return turns
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--no-turns", action="store_true", help="only the answers, without starting the stack")
+    args = parser.parse_args(argv)
+
+    rows = answer_rows()
+    print("| source | answer | before | sent as | chars | segments |")
+    print("|---|---|---|---|---:|---:|")
+    for row in rows:
+        flag = " **over**" if row.segments > MAX_SEGMENTS else ""
+        print(
+            f"| {row.source} | {row.name} | {row.raw_encoding} | {row.encoding} | {row.chars} | {row.segments}{flag} |"
+        )
+    segments = [r.segments for r in rows]
+    saved = sum(1 for r in rows if r.raw_encoding == "UCS-2" and r.encoding == "GSM-7")
+    over = [r for r in rows if r.segments > MAX_SEGMENTS]
+    print(
+        f"\n{len(rows)} answers: median {statistics.median(segments)} segments, max {max(segments)}, "
+        f"{sum(1 for s in segments if s <= 2)} within 2, {len(over)} over {MAX_SEGMENTS}; "
+        f"{saved} kept in GSM-7 by the rewrite (UCS-2 as written)."
+    )
+    failed = bool(over)
+    if not args.no_turns:
+        longest = sorted(turn_segments(), reverse=True)
+        turns = [segments for segments, _ in longest]
+        median = statistics.median(turns)
+        quantiles = statistics.quantiles(turns, n=10)
+        print(
+            f"{len(turns)} bot turns (tests/conversations texted to the stack): median {median} segments, "
+            f"p90 {quantiles[-1]:.0f}, max {max(turns)}."
+        )
+        for count, message in longest[:5]:
+            print(f"  {count} segments after {message!r}")
+        failed |= median > MEDIAN_TURN_GOAL
+    print("Goals (no answer over 3 segments, median turn at most 2):", "MISSED" if failed else "met")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
