@@ -156,3 +156,15 @@ def test_erasure(project_redis: Any) -> None:
     assert dispatcher.messages[0]["response"] == "utter_donnees_effacees"
     assert SlotSet("membre", None) in events
     assert take_erasure_request(project_redis, PHONE)
+
+
+def test_a_phone_that_opted_out_gets_no_code_and_the_web_answer_is_the_same(
+    project_redis: Any, twilio_local: LocalTwilio
+) -> None:
+    from bot.sms_keywords import OptOuts
+
+    OptOuts(project_redis).stop(PHONE, "keyword")
+    before = len(twilio_local.sent_to(PHONE))
+    slots, _ = validate("date_naissance", "1948-03-12", tracker(sender="web-10", numero_membre="VM-000101"))
+    assert slots == {"date_naissance": "ok"}  # what an unknown member would read too
+    assert len(twilio_local.sent_to(PHONE)) == before
