@@ -6,7 +6,7 @@ RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
 DATA ?= ../shared/samples/triage_sample.csv
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup train run test lint typecheck unit validate conversations triage-eval bench-triage sms-report import-members shell clean
+.PHONY: help setup setup-test web train run test lint typecheck unit validate conversations triage-eval bench-triage sms-report import-members shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -14,14 +14,20 @@ help: ## list the targets
 setup: ## install system and Python packages (once; a stamp skips it after)
 	@bash scripts/bootstrap.sh
 
+web: setup ## build the web chat widget (web/dist/widget.js) with npm
+	@bash scripts/build_web.sh
+
 train: setup ## train the model if data, domain or config changed
 	@bash scripts/train_if_needed.sh
 
-run: train ## start Redis, the action server and Rasa (REST on :5005); Ctrl-C stops all
+run: train web ## start Redis, the action server and Rasa (REST, SMS, web chat on :5005); Ctrl-C stops all
 	@bash scripts/run.sh
 
-test: setup ## everything CI runs: ruff, mypy, pytest, rasa data validate, rasa test
-	@$(MAKE) --no-print-directory lint typecheck
+setup-test: ## setup, plus the Chromium the browser tests drive
+	@WITH_BROWSER=1 bash scripts/bootstrap.sh
+
+test: setup-test ## everything CI runs: ruff, mypy, pytest (with browser tests), rasa data validate, rasa test
+	@$(MAKE) --no-print-directory web lint typecheck
 	@$(MAKE) --no-print-directory train
 	@$(MAKE) --no-print-directory validate unit conversations
 
@@ -32,7 +38,7 @@ lint: setup ## ruff
 typecheck: setup ## mypy
 	$(VENV)/bin/mypy
 
-unit: setup ## pytest (unit, action, triage and end-to-end tests)
+unit: setup-test web ## pytest (unit, action, triage, end-to-end and browser tests)
 	$(PY) -m pytest
 
 validate: setup ## rasa data validate

@@ -15,7 +15,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.data_rights import perform_data_request
-from actions.resources import consent_notice, consent_store, content, coop_id, registry, sms_sender, verifier
+from actions.resources import (
+    consent_notice,
+    consent_store,
+    content,
+    coop_id,
+    registry,
+    sms_sender,
+    verifier,
+    web_identities,
+)
 from bot.verification import eligibility, phone_of_sender
 
 LOCKED = "verrouille"
@@ -35,10 +44,20 @@ class ActionPorte(Action):
         return "action_porte"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        member_number = tracker.get_slot("membre")
+        if not member_number:
+            # A coop site where the member is logged in vouched for them (bot/web_identity.py).
+            vouched = web_identities().member(tracker.sender_id)
+            if vouched and registry().get(vouched):
+                return [SlotSet("membre", vouched), *self.next_step(dispatcher, tracker, vouched)]
+        return self.next_step(dispatcher, tracker, member_number)
+
+    def next_step(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, member_number: str | None
+    ) -> list[EventType]:
         sender = tracker.sender_id
         phone = content().coop(coop_id(tracker)).phone
         pending = tracker.get_slot("demande_donnees")
-        member_number = tracker.get_slot("membre")
 
         if not pending:  # exercising one's data rights needs identity, not consent
             answer = tracker.get_slot("consentement")

@@ -19,6 +19,7 @@ from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
 from bot.triage import Triage, load_triage
 from bot.verification import Verifier
+from bot.web_identity import WebIdentities
 
 
 @cache
@@ -58,6 +59,10 @@ def verifier() -> Verifier:
 def sms_sender() -> SmsSender:
     """Twilio, as configured in this process's environment (read on each use: cheap, and tests change it)."""
     return SmsSender(TwilioSettings.from_env(), OptOuts(redis_client()))
+
+
+def web_identities() -> WebIdentities:
+    return WebIdentities(redis_client())
 
 
 def coop_id(tracker: Tracker) -> str | None:

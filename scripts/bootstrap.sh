@@ -9,6 +9,8 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.installed
 APT_PACKAGES=(libfreetype-dev libqhull-dev pkg-config redis-server curl)
+# The browser tests drive Debian's Chromium (WITH_BROWSER=1, set by `make test`).
+if [ "${WITH_BROWSER:-0}" = 1 ]; then APT_PACKAGES+=(chromium); fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -56,6 +56,8 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$RASA_PORT}
+# Sites allowed to open the web chat: the local server itself (its demo page) by default.
+export WEB_ALLOWED_ORIGINS=${WEB_ALLOWED_ORIGINS:-http://127.0.0.1:$RASA_PORT,http://localhost:$RASA_PORT}
 if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
   # The embedded default for SMS: Twilio's API played locally, with a throwaway token unless
   # one is given (the tests sign their own webhooks with it).
@@ -94,6 +96,7 @@ cat <<INFO
 
 Coop Santé Triage is up ($(( $(date +%s) - start )) s to load).
   Rasa server (REST)  http://localhost:$RASA_PORT/webhooks/rest/webhook
+  Web chat demo page  http://127.0.0.1:$RASA_PORT/webhooks/web/demo
   $sms_info
   Action server       http://localhost:$ACTIONS_PORT/webhook
   Redis               $(echo "$REDIS_URL" | sed -E 's#//[^@]*@#//***@#')

@@ -15,13 +15,33 @@ from tools.local_stack import StackError, local_stack, port_open
 
 PORTS = {"RASA_PORT": 5105, "ACTIONS_PORT": 5155, "REDIS_PORT": 6391, "TWILIO_LOCAL_PORT": 5111}
 AUTH_TOKEN = "e2e" + uuid.uuid4().hex  # the local Twilio server's token: the tests sign webhooks with it
+RASA_URL = f"http://127.0.0.1:{PORTS['RASA_PORT']}"
+OTHER_SITE_PORT, UNKNOWN_SITE_PORT = 5112, 5113  # a coop site allowed to embed the web chat, and one not
+OTHER_SITE = f"http://127.0.0.1:{OTHER_SITE_PORT}"
+JWT_SECRET = "jwt-" + uuid.uuid4().hex  # what coop sites sign logged-in members' tokens with
+SETTINGS = {
+    "WEB_ALLOWED_ORIGINS": f"{RASA_URL},http://localhost:{PORTS['RASA_PORT']},{OTHER_SITE}",
+    "WEB_JWT_SECRET": JWT_SECRET,
+}
 
-__all__ = ["AUTH_TOKEN", "PORTS", "port_open", "say", "start_stack"]
+__all__ = [
+    "AUTH_TOKEN",
+    "JWT_SECRET",
+    "OTHER_SITE",
+    "OTHER_SITE_PORT",
+    "PORTS",
+    "RASA_URL",
+    "UNKNOWN_SITE_PORT",
+    "port_open",
+    "say",
+    "start_stack",
+]
 
 
 def start_stack(run_dir: Path) -> Iterator[subprocess.Popen[str]]:
     try:
-        with local_stack(PORTS, run_dir, AUTH_TOKEN) as process:
+        with local_stack(PORTS, run_dir, AUTH_TOKEN, SETTINGS) as process:
+            say("bonjour", sender="warm-up")  # the first prediction builds the model's graph: slow once
             yield process
     except StackError as error:
         pytest.fail(str(error))

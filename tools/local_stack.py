@@ -32,10 +32,13 @@ def port_open(port: int) -> bool:
 
 
 @contextmanager
-def local_stack(ports: Mapping[str, int], run_dir: Path, auth_token: str) -> Iterator[subprocess.Popen[str]]:
+def local_stack(
+    ports: Mapping[str, int], run_dir: Path, auth_token: str, settings: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """scripts/run.sh on `ports` (RASA_PORT, ACTIONS_PORT, REDIS_PORT, TWILIO_LOCAL_PORT).
 
     SMS goes through the local Twilio server, whose webhooks are signed with `auth_token`.
+    `settings` are more environment variables for the stack (WEB_ALLOWED_ORIGINS, ...).
     """
     busy = [p for p in ports.values() if port_open(p)]
     if busy:
@@ -44,6 +47,7 @@ def local_stack(ports: Mapping[str, int], run_dir: Path, auth_token: str) -> Ite
     env["TWILIO_AUTH_TOKEN"] = auth_token
     for name in OUTSIDE_SETTINGS:
         env.pop(name, None)
+    env.update(settings or {})
     process = subprocess.Popen(
         ["bash", "scripts/run.sh"],
         cwd=ROOT,

@@ -1,0 +1,47 @@
+"""A member already logged in on the coop's website: a signed token (JWT) vouches for them.
+
+The coop site signs `{"sub": "<member number>", "exp": <unix time>}` with the shared secret
+`WEB_JWT_SECRET` (HS256) and gives it to the widget. The web channel checks it when the browser
+connects and remembers the member for that chat session only, in Redis, until the token expires:
+the membership gate then skips the identity questions. Nothing a browser sends afterwards can
+change who the session belongs to.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from bot.pseudonym import pseudonym
+
+KEY = "coopsante:web:membre:"
+MAX_SECONDS = 12 * 3600  # even a long-lived token vouches for half a day at most
+ALGORITHMS = ["HS256"]
+
+
+def verified_member(token: str, secret: str) -> tuple[str, int] | None:
+    """(member number, seconds left) from a valid, unexpired token; None otherwise."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=ALGORITHMS, options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+    left = int(claims["exp"] - time.time())
+    number = str(claims["sub"]).strip().upper()
+    if not number or left <= 0:
+        return None
+    return number, min(left, MAX_SECONDS)
+
+
+@dataclass(frozen=True)
+class WebIdentities:
+    redis: Any
+
+    def remember(self, session: str, member_number: str, seconds: int) -> None:
+        self.redis.set(KEY + pseudonym(session), member_number, ex=max(1, seconds))
+
+    def member(self, session: str) -> str | None:
+        value = self.redis.get(KEY + pseudonym(session))
+        return str(value) if value else None

@@ -1,0 +1,254 @@
+"""The web chat in a real browser: Debian's Chromium, driven by Playwright, against `make run`'s stack.
+
+The widget is served by the bot (/webhooks/web/widget.js) and embedded in the demo page, or in pages
+of other sites: small static servers on other loopback ports, so other origins for the browser.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.stack import JWT_SECRET, OTHER_SITE, OTHER_SITE_PORT, PORTS, RASA_URL, UNKNOWN_SITE_PORT
+from tools.demo_members import demo_registry_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+DEMO = f"{RASA_URL}/webhooks/web/demo"
+CHROMIUM = "/usr/bin/chromium"
+# Chromium on a machine without network: no background connections, no sandbox as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+OPEN_CHAT = "Clavarder avec l'assistant santé"
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Two other websites on loopback serving the same folder: one on the allow-list, one not."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = tmp_path_factory.mktemp("sites")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    servers = [ThreadingHTTPServer(("127.0.0.1", port), handler) for port in (OTHER_SITE_PORT, UNKNOWN_SITE_PORT)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(stack: object) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-CA")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_chat(page: Page, url: str = DEMO) -> None:
+    page.goto(url)
+    page.get_by_role("button", name=OPEN_CHAT).click()
+    expect(page.get_by_role("dialog", name="Assistant de votre coop santé")).to_be_visible()
+
+
+def ask(page: Page, text: str) -> str:
+    """Type a message, send it with Enter, and return the bot's reply (all its messages)."""
+    before = page.locator(".csw-bot").count()
+    page.get_by_label("Votre message").fill(text)
+    page.get_by_label("Votre message").press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('.csw-bot').length > {before}", timeout=30_000)
+    page.wait_for_timeout(700)  # a turn can hold several messages
+    return "\n".join(page.locator(".csw-bot .csw-text").all_inner_texts()[before:])
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]]
+
+
+def test_faq_emergency_and_history_after_reload(page: Page) -> None:
+    open_chat(page)
+    expect(page.get_by_text("Urgence:")).to_be_visible()
+    assert "lundi" in ask(page, "c'est quoi vos heures d'ouverture?")
+    assert "911" in ask(page, "j'ai mal à la poitrine, ça serre")
+    page.reload()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("heures d'ouverture", timeout=10_000)
+    expect(log).to_contain_text("911")
+    expect(page.get_by_label("Votre message")).to_be_visible()  # the panel stayed open
+    assert "pourquoi" not in log.inner_text()
+    assert "poitrine" in ask(page, "pourquoi?")  # the same conversation goes on
+
+
+def test_a_new_tab_starts_afresh_by_default_and_resumes_with_local_storage(browser: Browser, sites: Path) -> None:
+    context = browser.new_context()
+    first = context.new_page()
+    open_chat(first)
+    ask(first, "bonjour")
+    second = context.new_page()  # session storage is per tab (shared computers): a new conversation
+    open_chat(second)
+    second.wait_for_timeout(1500)
+    assert second.locator(".csw-msg").count() == 0
+
+    third = context.new_page()
+    open_chat(third, embedding_page(sites, 'data-storage="local"'))
+    ask(third, "bonjour")
+    fourth = context.new_page()  # local storage is per site: the same conversation
+    fourth.goto(embedding_page(sites, 'data-storage="local"'))
+    expect(fourth.get_by_role("log")).to_contain_text("bonjour", timeout=10_000)
+    context.close()
+
+
+def test_zero_axe_violations_closed_open_and_in_conversation(page: Page) -> None:
+    page.goto(DEMO)
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=OPEN_CHAT).click()
+    assert axe_violations(page) == []
+    ask(page, "je voudrais un rendez-vous avec un médecin")  # the consent question, with buttons
+    expect(page.locator(".csw-reply").first).to_be_visible()
+    assert axe_violations(page) == []
+
+
+def test_keyboard_only_from_opening_to_closing(page: Page) -> None:
+    page.goto(DEMO)
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == OPEN_CHAT:
+            break
+    else:
+        pytest.fail("the chat button cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "csw-input"  # focus goes to the message box
+    page.keyboard.type("je voudrais un rendez-vous avec un médecin")
+    page.keyboard.press("Enter")
+    reply = page.locator(".csw-reply").first
+    expect(reply).to_be_visible(timeout=15_000)
+    # Shift+Tab from the message box reaches the quick replies; Enter picks one.
+    for _ in range(10):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.classList.contains('csw-reply')"):
+            break
+    else:
+        pytest.fail("the quick replies cannot be reached with the keyboard")
+    focused = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert focused != "none", "keyboard focus must be visible"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('.csw-user').length >= 2")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    assert page.evaluate("document.activeElement.textContent") == OPEN_CHAT
+
+
+def test_new_messages_are_announced_by_a_live_region(page: Page) -> None:
+    open_chat(page)
+    log = page.get_by_role("log")
+    assert log.get_attribute("aria-live") == "polite"
+    ask(page, "bonjour")
+    assert log.locator(".csw-bot").count() >= 1
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 640), (640, 400)])  # a phone; a 1280 px screen at 200 %
+def test_the_panel_fits_small_screens_and_large_zoom(browser: Browser, width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    open_chat(page)
+    ask(page, "quels services vous offrez a la coop?")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "no horizontal scrolling"
+    box = page.get_by_role("dialog").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    expect(page.get_by_role("button", name="Envoyer")).to_be_in_viewport()
+    expect(page.get_by_text("Urgence:")).to_be_in_viewport()
+    context.close()
+
+
+def embedding_page(sites: Path, extra: str = "", site: str = OTHER_SITE) -> str:
+    """A page of another coop site that embeds the widget with the given attributes; its address."""
+    import hashlib
+
+    html = (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Coop</title></head>'
+        f'<body><main><h1>Coop</h1></main><script src="{RASA_URL}/webhooks/web/widget.js" '
+        f'data-coop="hautes-laurentides" {extra}></script></body></html>'
+    )
+    name = hashlib.sha256(html.encode()).hexdigest()[:12] + ".html"
+    (sites / name).write_text(html, encoding="utf-8")
+    return f"{site}/{name}"
+
+
+def test_an_allowed_coop_site_gets_its_own_coop(page: Page, sites: Path) -> None:
+    open_chat(page, embedding_page(sites))
+    assert "lundi au vendredi de 8 h à 17 h" in ask(page, "c'est quoi vos heures d'ouverture?")
+
+
+def test_a_site_not_on_the_allow_list_cannot_chat(page: Page, sites: Path) -> None:
+    open_chat(page, embedding_page(sites, site=f"http://127.0.0.1:{UNKNOWN_SITE_PORT}"))
+    expect(page.get_by_role("status")).to_contain_text("indisponible", timeout=10_000)
+
+
+def demo_member_number() -> str:
+    """An eligible demo member whom the other end-to-end tests leave alone."""
+    from bot.members import parse_registry
+    from bot.verification import eligibility
+
+    return [m for m in parse_registry(demo_registry_csv()).members if eligibility(m) == "ok"][-1].number
+
+
+def test_a_member_logged_in_on_the_coop_site_is_not_asked_to_identify(page: Page, sites: Path) -> None:
+    token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
+    open_chat(page, embedding_page(sites, f'data-token="{token}"'))
+    assert "Acceptez-vous" in ask(page, "je voudrais un rendez-vous avec un médecin")
+    after_consent = ask(page, "oui")
+    assert "numéro de membre" not in after_consent and "date de naissance" not in after_consent
+    assert "pour vous" in after_consent  # straight to the summary: for whom?
+
+
+def test_a_forged_token_is_refused(page: Page, sites: Path) -> None:
+    token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, "not-the-secret")
+    open_chat(page, embedding_page(sites, f'data-token="{token}"'))
+    expect(page.get_by_role("status")).to_contain_text("indisponible", timeout=10_000)
+
+
+def test_a_message_pushed_from_another_process_reaches_the_browser(page: Page) -> None:
+    """What a clinician's reply or a reminder does: another process emits through the shared Redis manager."""
+    import subprocess
+    import sys
+
+    open_chat(page)
+    ask(page, "bonjour")
+    session = page.evaluate("JSON.parse(sessionStorage.getItem('coopsante-chat')).session")
+    push = (
+        "import asyncio, socketio, sys\n"
+        "manager = socketio.AsyncRedisManager(sys.argv[1], channel='coopsante-socketio', write_only=True)\n"
+        "asyncio.run(manager.emit('bot_uttered', {'text': sys.argv[3]}, room=sys.argv[2]))\n"
+    )
+    url = f"redis://127.0.0.1:{PORTS['REDIS_PORT']}/0"
+    text = "Message de l'infirmière: je vous rappelle."
+    subprocess.run([sys.executable, "-c", push, url, session, text], check=True, timeout=30)
+    expect(page.get_by_role("log")).to_contain_text(text, timeout=10_000)
