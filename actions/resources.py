@@ -12,6 +12,7 @@ from bot.attempts import AttemptLimiter
 from bot.audit import AuditLog
 from bot.consent import ConsentNotice, ConsentStore, load_notice
 from bot.content import Content, load_content
+from bot.handoff import HandoffDesk
 from bot.member_store import MemberRegistry
 from bot.otp import OneTimeCodes
 from bot.settings import load_settings
@@ -59,6 +60,10 @@ def verifier() -> Verifier:
 def sms_sender() -> SmsSender:
     """Twilio, as configured in this process's environment (read on each use: cheap, and tests change it)."""
     return SmsSender(TwilioSettings.from_env(), OptOuts(redis_client()))
+
+
+def handoff_desk() -> HandoffDesk:
+    return HandoffDesk(redis_client(), load_settings().tracker_retention_seconds)
 
 
 def web_identities() -> WebIdentities:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -26,12 +25,3 @@ class ValidateFormulaireMotif(FormValidationAction):
     ) -> dict[str, Any]:
         text = str(value or "").strip()
         return {"depuis_quand": text[:200] or None}
-
-
-class ActionMotifRecu(Action):
-    def name(self) -> str:
-        return "action_motif_recu"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(response="utter_motif_recu")
-        return []

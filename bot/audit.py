@@ -24,6 +24,11 @@ class AuditLog:
         fields = {"evenement": event, "resultat": outcome, "sujets": ",".join(pseudonym(s) for s in subjects)}
         self.redis.xadd(STREAM, fields, maxlen=MAX_ENTRIES, approximate=True)
 
+    def access(self, actor: str, action: str, ticket: str, detail: str = "") -> None:
+        """A clinician's access to a handoff: who (the staff account, in clear), what, which ticket."""
+        fields = {"evenement": f"console.{action}", "acteur": actor, "ticket": ticket, "detail": detail}
+        self.redis.xadd(STREAM, fields, maxlen=MAX_ENTRIES, approximate=True)
+
     def entries(self, count: int = 100) -> list[dict[str, str]]:
         """The latest entries, newest first (for the admin page and the tests)."""
         return [dict(fields, id=entry_id) for entry_id, fields in self.redis.xrevrange(STREAM, count=count)]

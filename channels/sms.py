@@ -249,9 +249,8 @@ class SmsInput(InputChannel):
         await on_new_message(
             UserMessage(text, collector, sender, input_channel="sms", message_id=sid, metadata=metadata)
         )
-        if not collector.messages:
-            raise RuntimeError("the assistant gave no answer")
-        await self.send_turn(sender, collector.messages, from_number=to)
+        if collector.messages:  # none while a clinician has the member: the clinician answers
+            await self.send_turn(sender, collector.messages, from_number=to)
 
     async def send_turn(self, phone: str, messages: list[BotMessage], from_number: str | None) -> None:
         """Write a bot turn for SMS and send it; to a phone that opted out, only an emergency answer goes."""

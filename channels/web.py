@@ -208,7 +208,8 @@ class WebChatInput(SocketIOInput):
                 shown = (event.metadata or {}).get("shown")
                 messages.append({"who": "user", "text": shown or event.text, "time": event.timestamp})
             elif event.type_name == "bot" and event.text:
-                messages.append({"who": "bot", "text": event.text, "time": event.timestamp})
+                author = (event.metadata or {}).get("clinicien")  # a clinician's message, kept by the console
+                messages.append({"who": "bot", "text": event.text, "time": event.timestamp, "author": author})
         return messages[-HISTORY_MESSAGES:]
 
     def _static_routes(self, web: Blueprint) -> None:

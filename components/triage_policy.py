@@ -6,6 +6,10 @@ audit trail), and logs one line without personal data. For any disposition above
 predicts `action_triage` as a no-user prediction, which overrules rules, forms and fallbacks:
 an emergency never waits behind a form. After a clinician or consultation reply it hands over to
 the membership gate (`action_porte`) and then runs the form that the gate chose (`etape_porte`).
+
+While a clinician has the member (slot `relais`), triage still runs on every message, and every
+message goes to `action_relais_message` (the ticket's thread; the resource for an emergency), then
+the bot listens. Two misunderstandings in a row lead to a clinician like a clinician need does.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_EXTRACT_SLOTS, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import load_settings
+from bot.text import normalise
 from bot.triage import ClassifierSignal, Decision, Disposition, load_triage
 
 logger = logging.getLogger("coopsante.triage")
@@ -39,6 +44,9 @@ GATE_STEPS = {"consentement": "formulaire_consentement", "identite": "formulaire
 GATE_FORMS = frozenset(GATE_STEPS.values())
 SLOT_DISPOSITION = "triage_disposition"
 SLOT_REASON = "triage_raison"
+SLOT_HANDOFF = "relais"
+ACTION_RELAY = "action_relais_message"
+FALLBACK_INTENT = "nlu_fallback"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=False)
@@ -66,10 +74,16 @@ class TriagePolicy(Policy):
 
     def decide(self, tracker: DialogueStateTracker) -> Decision:
         message = tracker.latest_message
+        text = (message.text if message else "") or ""
         parse_data = message.parse_data if message else {}
-        return self.triage.decide(
-            (message.text if message else "") or "", ClassifierSignal.from_parse_data(parse_data or {})
+        # A choice among the buttons the bot just offered ("Pour moi") describes no symptom: the
+        # rules still read it, but the classifier may not raise it (it once took "pour moi" for a crisis).
+        signal = (
+            ClassifierSignal()
+            if _is_offered_choice(tracker, text)
+            else ClassifierSignal.from_parse_data(parse_data or {})
         )
+        return self.triage.decide(text, signal)
 
     def predict_action_probabilities(
         self,
@@ -82,18 +96,29 @@ class TriagePolicy(Policy):
         step = _step_after_user_message(tracker)
         if step == "triage":
             decision = self.decide(tracker)
-            logger.info(json.dumps({"event": "triage", **decision.as_record()}, ensure_ascii=False))
-            events = [
-                SlotSet(SLOT_DISPOSITION, decision.disposition.value),
-                SlotSet(SLOT_REASON, decision.as_record()),
-            ]
-            if _needs_triage_reply(decision.disposition, tracker.active_loop_name):
+            record = decision.as_record()
+            disposition = decision.disposition
+            if disposition == Disposition.INFO and not tracker.get_slot(SLOT_HANDOFF) and _misunderstood_twice(tracker):
+                disposition = Disposition.CLINICIEN
+                record = {**record, "disposition": disposition.value, "source": "incompris"}
+            logger.info(json.dumps({"event": "triage", **record}, ensure_ascii=False))
+            events = [SlotSet(SLOT_DISPOSITION, disposition.value), SlotSet(SLOT_REASON, record)]
+            if tracker.get_slot(SLOT_HANDOFF):
+                probabilities[domain.index_for_action(ACTION_RELAY)] = 1.0
+                return self._prediction(probabilities, events=events, is_no_user_prediction=True)
+            if _needs_triage_reply(disposition, tracker.active_loop_name):
                 probabilities[domain.index_for_action(ACTION_TRIAGE)] = 1.0
                 return self._prediction(probabilities, events=events, is_no_user_prediction=True)
             return self._prediction(probabilities, events=events)
+        if step == "after_relay":
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+            return self._prediction(probabilities, is_no_user_prediction=True)
         if step == "after_triage":
-            disposition = self.decide(tracker).disposition
-            follow_up = "action_porte" if disposition in _SUMMARY_DISPOSITIONS else ACTION_LISTEN_NAME
+            recorded = tracker.get_slot(SLOT_DISPOSITION)
+            disposition = Disposition(str(recorded)) if recorded else self.decide(tracker).disposition
+            urgent_with_clinician = disposition == Disposition.URGENCE and tracker.get_slot("clinicien_de_garde")
+            handed_over = disposition in _SUMMARY_DISPOSITIONS or urgent_with_clinician
+            follow_up = "action_porte" if handed_over else ACTION_LISTEN_NAME
             probabilities[domain.index_for_action(follow_up)] = 1.0
             return self._prediction(probabilities, is_no_user_prediction=True)
         if step == "after_gate":
@@ -114,9 +139,26 @@ def _needs_triage_reply(disposition: Disposition, active_loop: str | None) -> bo
     return not (active_loop in GATE_FORMS and disposition in _SUMMARY_DISPOSITIONS)
 
 
+def _is_offered_choice(tracker: DialogueStateTracker, text: str) -> bool:
+    wanted = normalise(text)
+    for event in reversed(tracker.events):
+        if isinstance(event, BotUttered):
+            buttons = (event.data or {}).get("buttons") or []
+            choices = {normalise(str(b.get(k) or "")) for b in buttons for k in ("title", "payload")}
+            return bool(wanted) and wanted in choices
+    return False
+
+
+def _misunderstood_twice(tracker: DialogueStateTracker) -> bool:
+    """The classifier understood neither this message nor the one before it."""
+    intents = [(e.intent or {}).get("name") for e in reversed(tracker.events) if isinstance(e, UserUttered)][:2]
+    return len(intents) == 2 and all(i == FALLBACK_INTENT for i in intents)
+
+
 def _step_after_user_message(tracker: DialogueStateTracker) -> str | None:
     """'triage' right after a user message, 'after_triage' right after action_triage,
-    'after_gate' right after the membership gate decided the next step."""
+    'after_gate' right after the membership gate decided the next step, 'after_relay' right
+    after a message was passed to the clinician."""
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             return "triage"
@@ -127,5 +169,7 @@ def _step_after_user_message(tracker: DialogueStateTracker) -> str | None:
                 return "after_triage"
             if event.action_name in GATE_ACTIONS:
                 return "after_gate"
+            if event.action_name == ACTION_RELAY:
+                return "after_relay"
             return None
     return None

@@ -53,6 +53,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   # Only the embedded Redis gets fictional members; a real registry is imported with
   # `make import-members FILE=...`.
   .venv/bin/python -m tools.import_members --demo-if-empty
+  embedded_redis=1
 fi
 
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$RASA_PORT}
@@ -88,15 +89,28 @@ pids+=($!)
   >"$RUN_DIR/logs/rasa.log" 2>&1 &
 pids+=($!)
 
+# The clinician console. Demo accounts only on the embedded Redis, their passwords printed once.
+CONSOLE_PORT=${CONSOLE_PORT:-5020}
+export RASA_URL=http://127.0.0.1:$RASA_PORT
+console_accounts="  (accounts: python -m tools.console_user add EMAIL --name NAME --role infirmiere)"
+if [ -n "${embedded_redis:-}" ]; then
+  console_accounts=$(.venv/bin/python -m tools.console_user demo)
+fi
+.venv/bin/python -m console --port "$CONSOLE_PORT" >"$RUN_DIR/logs/console.log" 2>&1 &
+pids+=($!)
+
 start=$(date +%s)
 wait_for "Action server" 120 curl -sf "http://localhost:$ACTIONS_PORT/health"
 wait_for "Rasa server" 180 curl -sf "http://localhost:$RASA_PORT/status"
+wait_for "Console" 30 curl -sf "http://127.0.0.1:$CONSOLE_PORT/sante"
 
 cat <<INFO
 
 Coop Santé Triage is up ($(( $(date +%s) - start )) s to load).
   Rasa server (REST)  http://localhost:$RASA_PORT/webhooks/rest/webhook
   Web chat demo page  http://127.0.0.1:$RASA_PORT/webhooks/web/demo
+  Clinician console   http://127.0.0.1:$CONSOLE_PORT/
+$console_accounts
   $sms_info
   Action server       http://localhost:$ACTIONS_PORT/webhook
   Redis               $(echo "$REDIS_URL" | sed -E 's#//[^@]*@#//***@#')

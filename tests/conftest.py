@@ -153,3 +153,37 @@ def twilio_local() -> Iterator[LocalTwilio]:
     yield server
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(stack: object) -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright. Per module: Playwright's sync API keeps an
+    event loop running while it is open, which other tests' asyncio.run() cannot share."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Two other websites on loopback serving the same folder: one on the allow-list, one not."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.stack import OTHER_SITE_PORT, UNKNOWN_SITE_PORT
+
+    folder = tmp_path_factory.mktemp("sites")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    servers = [ThreadingHTTPServer(("127.0.0.1", port), handler) for port in (OTHER_SITE_PORT, UNKNOWN_SITE_PORT)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder
+    for server in servers:
+        server.shutdown()

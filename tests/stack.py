@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import urllib.request
 import uuid
@@ -13,16 +14,30 @@ import pytest
 
 from tools.local_stack import StackError, local_stack, port_open
 
-PORTS = {"RASA_PORT": 5105, "ACTIONS_PORT": 5155, "REDIS_PORT": 6391, "TWILIO_LOCAL_PORT": 5111}
+# E2E_PORT_OFFSET moves every port, so that two checkouts can run their end-to-end tests at once.
+_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "0"))
+PORTS = {
+    name: port + _OFFSET
+    for name, port in {
+        "RASA_PORT": 5105,
+        "ACTIONS_PORT": 5155,
+        "REDIS_PORT": 6391,
+        "TWILIO_LOCAL_PORT": 5111,
+        "CONSOLE_PORT": 5120,
+    }.items()
+}
 AUTH_TOKEN = "e2e" + uuid.uuid4().hex  # the local Twilio server's token: the tests sign webhooks with it
 RASA_URL = f"http://127.0.0.1:{PORTS['RASA_PORT']}"
-OTHER_SITE_PORT, UNKNOWN_SITE_PORT = 5112, 5113  # a coop site allowed to embed the web chat, and one not
+# A coop site allowed to embed the web chat, and one that is not.
+OTHER_SITE_PORT, UNKNOWN_SITE_PORT = 5112 + _OFFSET, 5113 + _OFFSET
 OTHER_SITE = f"http://127.0.0.1:{OTHER_SITE_PORT}"
 JWT_SECRET = "jwt-" + uuid.uuid4().hex  # what coop sites sign logged-in members' tokens with
 SETTINGS = {
     "WEB_ALLOWED_ORIGINS": f"{RASA_URL},http://localhost:{PORTS['RASA_PORT']},{OTHER_SITE}",
     "WEB_JWT_SECRET": JWT_SECRET,
+    "HANDOFF_TIMEOUT_SECONDS": "8",  # short, so that the no-answer test waits seconds, not minutes
 }
+CONSOLE_URL = f"http://127.0.0.1:{PORTS['CONSOLE_PORT']}"
 
 __all__ = [
     "AUTH_TOKEN",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,11 +12,25 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.coop import ActionRepondreCoop
 from actions.explain import NOTHING_TO_EXPLAIN, ActionExpliquer
+from actions.handoff import ActionMotifRecu
 from actions.selfcare import ActionSoins
-from actions.summary_form import ActionMotifRecu, ValidateFormulaireMotif
+from actions.summary_form import ValidateFormulaireMotif
 from actions.triage import ActionTriage
 from bot.content import Content
 
+
+@pytest.fixture(autouse=True)
+def project_redis(redis_url: str, redis_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Actions that look at the handoff desk (is a clinician on duty?) use the test Redis."""
+    from actions import resources
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    resources.redis_client.cache_clear()
+    yield redis_client
+    resources.redis_client.cache_clear()
+
+
+BOOKKEEPING = {"clinicien_de_garde", "besoin", "besoin_raison"}  # slots action_triage sets for later steps
 DOMAIN: dict[str, Any] = {"slots": {}, "responses": {}, "forms": {"formulaire_motif": {}}}
 
 
@@ -47,7 +62,7 @@ def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, A
 @pytest.mark.parametrize("disposition", ["911", "crise", "urgence", "clinicien", "consultation"])
 def test_triage_reply_names_the_response(disposition: str) -> None:
     events, messages = run(ActionTriage(), tracker(slots={"triage_disposition": disposition}))
-    assert events == []
+    assert [e for e in events if e.get("name") not in BOOKKEEPING] == []
     assert messages[0]["response"] == f"utter_triage_{disposition}"
     assert len(messages) == 1  # the resource, nothing before it
 
@@ -64,12 +79,31 @@ def test_an_emergency_ends_the_form(disposition: str) -> None:
     t = tracker(slots={"triage_disposition": disposition, "pour_qui": "moi"}, active_loop="formulaire_motif")
     events, messages = run(ActionTriage(), t)
     assert messages[0]["response"] == f"utter_triage_{disposition}"
-    assert events == [
+    assert [e for e in events if e.get("name") not in BOOKKEEPING] == [
         ActiveLoop(None),
         SlotSet("requested_slot", None),
         SlotSet("pour_qui", None),
         SlotSet("depuis_quand", None),
     ]
+
+
+def test_the_need_is_kept_for_the_steps_after_the_gate() -> None:
+    events, _ = run(
+        ActionTriage(), tracker(slots={"triage_disposition": "clinicien", "triage_raison": {"regles": ["r"]}})
+    )
+    assert SlotSet("besoin", "clinicien") in events and SlotSet("besoin_raison", {"regles": ["r"]}) in events
+
+
+def test_an_urgent_need_offers_a_clinician_on_duty(project_redis: Any) -> None:
+    from bot.handoff import HandoffDesk
+
+    t = tracker(slots={"triage_disposition": "urgence"})
+    events, messages = run(ActionTriage(), t)
+    assert SlotSet("clinicien_de_garde", False) in events and len(messages) == 1
+    HandoffDesk(project_redis).heartbeat("inf@coop.example")
+    events, messages = run(ActionTriage(), t)
+    assert SlotSet("clinicien_de_garde", True) in events
+    assert [m["response"] for m in messages] == ["utter_triage_urgence", "utter_relais_propose"]
 
 
 def test_coop_answer_uses_the_default_coop(content: Content) -> None:

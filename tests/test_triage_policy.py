@@ -10,7 +10,7 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.triage_policy import TriagePolicy
@@ -123,3 +123,28 @@ def test_quiet_once_an_action_answered(policy: TriagePolicy) -> None:
     ]
     action, prediction = predicted(policy, events)
     assert action is None and prediction.events == []
+
+
+def test_a_button_choice_is_not_raised_by_the_classifier(policy: TriagePolicy) -> None:
+    question = BotUttered("Est-ce pour vous?", {"buttons": [{"title": "Pour moi", "payload": "pour moi"}]})
+    events: list[Event] = [ActionExecuted("action_listen"), question, user("pour moi", "crise_suicidaire", 0.63)]
+    assert predicted(policy, events)[0] != "action_triage"
+    free_text = [ActionExecuted("action_listen"), user("je pense a en finir", "crise_suicidaire", 0.63)]
+    assert predicted(policy, free_text)[0] == "action_triage"
+
+
+def test_during_a_handoff_every_message_goes_to_the_clinician(policy: TriagePolicy) -> None:
+    handoff = [SlotSet("relais", "T1"), ActionExecuted("action_listen")]
+    assert predicted(policy, [*handoff, user("j'ai encore mal", "symptome_clinicien")])[0] == "action_relais_message"
+    assert predicted(policy, [*handoff, user("j'ai mal a la poitrine", "symptome_911")])[0] == "action_relais_message"
+    after = [*handoff, user("merci", "remercier"), ActionExecuted("action_relais_message")]
+    assert predicted(policy, after)[0] == "action_listen"
+
+
+def test_two_misunderstandings_lead_to_a_clinician(policy: TriagePolicy) -> None:
+    once = [ActionExecuted("action_listen"), user("gfdgdf", "nlu_fallback", 0.2)]
+    assert predicted(policy, once)[0] != "action_triage"
+    twice = [*once, ActionExecuted("utter_default"), ActionExecuted("action_listen"), user("xkcd", "nlu_fallback", 0.2)]
+    name, prediction = predicted(policy, twice)
+    assert name == "action_triage"
+    assert SlotSet("triage_disposition", "clinicien") in prediction.events

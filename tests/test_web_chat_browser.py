@@ -9,57 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.stack import JWT_SECRET, OTHER_SITE, OTHER_SITE_PORT, PORTS, RASA_URL, UNKNOWN_SITE_PORT
+from tests.browser import DEMO, OPEN_CHAT, ask, axe_violations, embedding_page, open_chat
+from tests.stack import JWT_SECRET, PORTS, UNKNOWN_SITE_PORT
 from tools.demo_members import demo_registry_csv
 
 ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
-DEMO = f"{RASA_URL}/webhooks/web/demo"
-CHROMIUM = "/usr/bin/chromium"
-# Chromium on a machine without network: no background connections, no sandbox as root.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-OPEN_CHAT = "Clavarder avec l'assistant santé"
-
-
-@pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Two other websites on loopback serving the same folder: one on the allow-list, one not."""
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    folder = tmp_path_factory.mktemp("sites")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    servers = [ThreadingHTTPServer(("127.0.0.1", port), handler) for port in (OTHER_SITE_PORT, UNKNOWN_SITE_PORT)]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield folder
-    for server in servers:
-        server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser(stack: object) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -68,28 +27,6 @@ def page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def open_chat(page: Page, url: str = DEMO) -> None:
-    page.goto(url)
-    page.get_by_role("button", name=OPEN_CHAT).click()
-    expect(page.get_by_role("dialog", name="Assistant de votre coop santé")).to_be_visible()
-
-
-def ask(page: Page, text: str) -> str:
-    """Type a message, send it with Enter, and return the bot's reply (all its messages)."""
-    before = page.locator(".csw-bot").count()
-    page.get_by_label("Votre message").fill(text)
-    page.get_by_label("Votre message").press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('.csw-bot').length > {before}", timeout=30_000)
-    page.wait_for_timeout(700)  # a turn can hold several messages
-    return "\n".join(page.locator(".csw-bot .csw-text").all_inner_texts()[before:])
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
-    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]]
 
 
 def test_faq_emergency_and_history_after_reload(page: Page) -> None:
@@ -186,20 +123,6 @@ def test_the_panel_fits_small_screens_and_large_zoom(browser: Browser, width: in
     expect(page.get_by_role("button", name="Envoyer")).to_be_in_viewport()
     expect(page.get_by_text("Urgence:")).to_be_in_viewport()
     context.close()
-
-
-def embedding_page(sites: Path, extra: str = "", site: str = OTHER_SITE) -> str:
-    """A page of another coop site that embeds the widget with the given attributes; its address."""
-    import hashlib
-
-    html = (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Coop</title></head>'
-        f'<body><main><h1>Coop</h1></main><script src="{RASA_URL}/webhooks/web/widget.js" '
-        f'data-coop="hautes-laurentides" {extra}></script></body></html>'
-    )
-    name = hashlib.sha256(html.encode()).hexdigest()[:12] + ".html"
-    (sites / name).write_text(html, encoding="utf-8")
-    return f"{site}/{name}"
 
 
 def test_an_allowed_coop_site_gets_its_own_coop(page: Page, sites: Path) -> None:

@@ -129,12 +129,14 @@ if (/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(options.color || "")) root.style.setPro
 
 // --- Messages -----------------------------------------------------------------------------------
 
-function addMessage(who, text, date, replies) {
-  const speaker = who === "bot" ? "L'assistant" : "Vous";
+function addMessage(who, text, date, replies, author) {
+  const speaker = author || (who === "bot" ? "L'assistant" : "Vous");
   const item = el(
     "div",
     { class: `csw-msg csw-${who}` },
-    el("span", { class: "csw-visually-hidden", text: `${speaker}: ` }),
+    author
+      ? el("span", { class: "csw-author", text: `${speaker}: ` })
+      : el("span", { class: "csw-visually-hidden", text: `${speaker}: ` }),
     el("span", { class: "csw-text", text }),
     time(date || new Date()),
   );
@@ -212,11 +214,11 @@ function connect() {
     if (historyShown) return;
     historyShown = true;
     log.replaceChildren();
-    for (const m of messages || []) addMessage(m.who, m.text, m.time ? new Date(m.time * 1000) : null);
+    for (const m of messages || []) addMessage(m.who, m.text, m.time ? new Date(m.time * 1000) : null, null, m.author);
   });
   socket.on("bot_uttered", (message) => {
     if (!message || !message.text) return;
-    addMessage("bot", message.text, new Date(), message.quick_replies);
+    addMessage("bot", message.text, new Date(), message.quick_replies, message.auteur);
     clearTimeout(typingTimer);
     typingTimer = setTimeout(() => (typing.hidden = true), TYPING_QUIET_MS);
   });

@@ -1,0 +1,48 @@
+"""python -m console [--port 5020]: the clinician handoff console (see console/app.py)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+import redis
+from aiohttp import web
+
+from bot.audit import AuditLog
+from bot.clinicians import ClinicianAccounts
+from bot.content import load_content
+from bot.handoff import HandoffDesk
+from bot.settings import load_settings
+from bot.sms_keywords import OptOuts
+from bot.sms_sender import SmsSender, TwilioSettings
+from console.app import make_app, settings_from_env
+from console.delivery import MemberDelivery
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Clinician handoff console")
+    parser.add_argument("--host", default=os.environ.get("CONSOLE_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT", "5020")))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs hold ticket ids, not needed in logs
+
+    settings = load_settings()
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    content = load_content(settings.content_dir, settings.default_coop)
+    options = settings_from_env()
+    app = make_app(
+        desk=HandoffDesk(client, settings.tracker_retention_seconds),
+        accounts=ClinicianAccounts(client),
+        audit=AuditLog(client),
+        delivery=MemberDelivery(SmsSender(TwilioSettings.from_env(), OptOuts(client)), content, settings.redis_url),
+        content=content,
+        timeout_seconds=options["timeout"],
+        secure_cookies=options["secure"],
+    )
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

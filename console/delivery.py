@@ -1,0 +1,89 @@
+"""Reaching a member from the console, on the member's own channel, and keeping the conversation whole.
+
+SMS goes through Twilio (bot/sms_sender.py, which honours opt-outs); web chat through the
+Socket.IO Redis manager that every Rasa process listens to, so the member gets it whichever
+process holds their connection. Every message is also appended to the Rasa conversation, so the
+transcript, the member's web history and the bot's own memory include what the clinician said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import socketio
+
+from bot.content import Content
+from bot.handoff import Ticket
+from bot.sms_sender import SmsSender
+from bot.sms_text import pack
+
+log = logging.getLogger(__name__)
+SOCKETIO_CHANNEL = "coopsante-socketio"  # the Redis channel of channels/web.py's client manager
+
+
+@dataclass
+class MemberDelivery:
+    sms: SmsSender
+    content: Content
+    redis_url: str
+    rasa_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
+    rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN", ""))
+
+    def __post_init__(self) -> None:
+        self.web = socketio.AsyncRedisManager(self.redis_url, channel=SOCKETIO_CHANNEL, write_only=True)
+
+    async def send(self, ticket: Ticket, text: str, author: str | None = None, record: bool = True) -> bool:
+        """Send `text` to the ticket's member; `author` names a clinician (None: the bot speaks)."""
+        if ticket.channel == "sms":
+            body = f"{author}: {text}" if author else text
+            coop = self.content.coop(ticket.coop)
+            results = [
+                await asyncio.to_thread(self.sms.send, ticket.conversation, part, from_number=coop.sms_number or None)
+                for part in pack([body])
+            ]
+            delivered = all(r.outcome == "sent" for r in results)
+        else:
+            message: dict[str, Any] = {"text": text}
+            if author:
+                message["auteur"] = author
+            await self.web.emit("bot_uttered", message, room=ticket.conversation)
+            delivered = True
+        if record:
+            await self.record(ticket.conversation, [_bot_event(text, author)])
+        return delivered
+
+    async def record(self, conversation: str, events: list[dict[str, Any]]) -> None:
+        """Append events to the Rasa conversation (Rasa's HTTP API, under its lock).
+
+        Sanic does not decode %2B in a path, so a phone's "+" stays as it is ("+" is literal in a path).
+        """
+        query = {"include_events": "NONE"}
+        if self.rasa_token:
+            query["token"] = self.rasa_token
+        url = f"{self.rasa_url}/conversations/{urllib.parse.quote(conversation, safe='+')}/tracker/events"
+        timeout = aiohttp.ClientTimeout(total=15)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, params=query, json=events, timeout=timeout) as answer,
+        ):
+            if answer.status >= 300:
+                log.error("console.record_failed status=%s", answer.status)
+
+
+def _bot_event(text: str, author: str | None) -> dict[str, Any]:
+    return {"event": "bot", "text": text, "metadata": {"clinicien": author} if author else {}}
+
+
+def resume_events(closing_text: str) -> list[dict[str, Any]]:
+    """What hands the conversation back to the bot: the handoff slot cleared, then its closing words."""
+    return [
+        {"event": "slot", "name": "relais", "value": None},
+        {"event": "slot", "name": "clinicien_de_garde", "value": None},
+        _bot_event(closing_text, None),
+    ]

@@ -1,0 +1,220 @@
+"""The console's pages, in French: plain HTML (escaped), no inline script or style (strict CSP)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.clinicians import Session
+from bot.handoff import Ticket
+
+QUEBEC = ZoneInfo("America/Toronto")
+DISPOSITIONS = {
+    "911": "911",
+    "crise": "Crise",
+    "urgence": "Urgent",
+    "clinicien": "Clinicien",
+}
+CHANNELS = {"sms": "Texto", "web": "Clavardage"}
+
+
+def _time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, QUEBEC).strftime("%H h %M") if epoch else ""
+
+
+def _page(title: str, body: str, session: Session | None = None, script: str = "") -> str:
+    nav = ""
+    if session:
+        admin = '<li><a href="/admin/journal">Journal des accès</a></li>' if session.clinician.is_admin else ""
+        nav = (
+            '<nav aria-label="Console"><ul>'
+            '<li><a href="/">File d\'attente</a></li>'
+            f"{admin}"
+            f"<li>{escape(session.clinician.name)} · {escape(session.clinician.role_label)}</li>"
+            '<li><form method="post" action="/deconnexion">'
+            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+            '<button type="submit" class="link">Se déconnecter</button></form></li>'
+            "</ul></nav>"
+        )
+    csrf = f'<meta name="csrf" content="{escape(session.csrf)}">' if session else ""
+    scripts = f'<script src="/static/{script}" defer></script>' if script else ""
+    return (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} · Console clinique</title>{csrf}"
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/console.css">'
+        f'{scripts}</head><body><header><p class="brand">Coop Santé · Console clinique</p>{nav}</header>'
+        f'<main id="contenu"><h1>{escape(title)}</h1>{body}</main></body></html>'
+    )
+
+
+def login(error: str) -> str:
+    alert = f'<p class="erreur" role="alert">{escape(error)}</p>' if error else ""
+    body = (
+        f"{alert}"
+        '<form method="post" action="/connexion" class="connexion">'
+        '<label for="courriel">Courriel</label>'
+        '<input id="courriel" name="courriel" type="email" autocomplete="username" required>'
+        '<label for="mot_de_passe">Mot de passe</label>'
+        '<input id="mot_de_passe" name="mot_de_passe" type="password" autocomplete="current-password" required>'
+        '<button type="submit">Se connecter</button></form>'
+    )
+    return _page("Connexion", body)
+
+
+def ticket_row(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "urgent": ticket.priority == 0,
+        "signale": ticket.flagged,
+        "disposition": DISPOSITIONS.get(ticket.disposition, ticket.disposition),
+        "attente_min": int(ticket.waiting_seconds // 60),
+        "cree": _time(ticket.created),
+        "canal": CHANNELS.get(ticket.channel, ticket.channel),
+        "coop": ticket.coop,
+        "motif": ticket.summary.get("motif", "")[:120],
+        "membre": ticket.member_name,
+        "clinicien": ticket.clinician_name,
+    }
+
+
+def queue(session: Session, state: Mapping[str, Any], info: str) -> str:
+    notice = f'<p class="info" role="status">{escape(info)}</p>' if info else ""
+    body = (
+        f"{notice}"
+        '<p class="en-ligne" id="en-ligne" aria-live="polite"></p>'
+        '<button type="button" id="son" class="secondaire" aria-pressed="false">Activer le son des urgences</button>'
+        '<h2 id="titre-attente">En attente</h2>'
+        '<div id="attente" aria-live="polite" aria-labelledby="titre-attente">'
+        f'{_rows(state["attente"], session, True)}</div>'
+        '<h2 id="titre-miens">Mes conversations</h2>'
+        f'<div id="miens" aria-labelledby="titre-miens">{_rows(state["miens"], session, False)}</div>'
+    )
+    return _page("File d'attente", body, session, "console.js")
+
+
+def _rows(rows: Sequence[Mapping[str, Any]], session: Session, claimable: bool) -> str:
+    if not rows:
+        return '<p class="vide">Aucune demande.</p>'
+    items = []
+    for row in rows:
+        badge = '<strong class="badge urgent">Urgent</strong> ' if row["urgent"] else ""
+        flag = '<strong class="badge signal">Message d\'urgence reçu</strong> ' if row["signale"] else ""
+        action = (
+            f'<form method="post" action="/tickets/{escape(row["id"])}/prendre" class="prendre">'
+            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+            f'<button type="submit">Prendre</button></form>'
+            if claimable
+            else f'<a href="/tickets/{escape(row["id"])}">Ouvrir</a>'
+        )
+        items.append(
+            f'<li class="ticket{" urgent" if row["urgent"] else ""}" data-id="{escape(row["id"])}">'
+            f"{badge}{flag}<span class=\"membre\">{escape(row['membre'])}</span> · {escape(row['disposition'])} · "
+            f"{escape(row['canal'])} · depuis {escape(row['cree'])} ({row['attente_min']} min)"
+            f'<p class="motif">{escape(row["motif"])}</p>{action}</li>'
+        )
+    return '<ul class="tickets">' + "".join(items) + "</ul>"
+
+
+def ticket(
+    session: Session,
+    ticket: Ticket,
+    transcript: Sequence[Mapping[str, Any]],
+    thread: Sequence[Mapping[str, str]],
+    outcomes: Mapping[str, str],
+) -> str:
+    summary = ticket.summary
+    facts = [
+        ("Membre", f"{ticket.member_name} ({ticket.member_number})"),
+        ("Pour qui", summary.get("pour_qui", "")),
+        ("Âge", summary.get("age", "non connu")),
+        ("Motif", summary.get("motif", "")),
+        ("Depuis quand", summary.get("depuis_quand", "")),
+        ("Triage", f"{DISPOSITIONS.get(ticket.disposition, ticket.disposition)} · {', '.join(ticket.reasons)}"),
+        ("Canal", f"{CHANNELS.get(ticket.channel, ticket.channel)} · coop {ticket.coop}"),
+        (
+            "Statut",
+            {"attente": "En attente", "pris": f"Pris par {ticket.clinician_name}", "ferme": "Fermé"}.get(
+                ticket.status, ticket.status
+            ),
+        ),
+    ]
+    flagged = (
+        '<p class="alerte" role="alert">Le membre a écrit un message d\'urgence pendant l\'attente: '
+        "la ressource d'urgence lui a été envoyée.</p>"
+        if ticket.flagged
+        else ""
+    )
+    summary_html = (
+        '<dl class="resume">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts) + "</dl>"
+    )
+    lines = "".join(
+        f'<li class="{_who_class(line["qui"])}"><span class="qui">{escape(_who(line["qui"]))}</span> '
+        f'<time>{_time(float(line["a"]))}</time><p>{escape(str(line["texte"]))}</p></li>'
+        for line in transcript
+    )
+    last = thread[-1]["id"] if thread else "0-0"
+    mine = ticket.status == "pris" and ticket.clinician == session.clinician.email
+    actions = ""
+    if mine:
+        options = "".join(
+            f'<option value="{escape(k)}">{escape(v)}</option>' for k, v in outcomes.items() if k != "annule"
+        )
+        actions = (
+            f'<form method="post" action="/tickets/{escape(ticket.id)}/messages" id="repondre" class="repondre">'
+            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+            '<label for="texte">Votre réponse au membre</label>'
+            '<textarea id="texte" name="texte" rows="3" maxlength="1500" required></textarea>'
+            '<button type="submit">Envoyer</button></form>'
+            f'<form method="post" action="/tickets/{escape(ticket.id)}/fermer" class="fermer">'
+            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+            '<label for="issue">Issue</label><select id="issue" name="issue" required>'
+            f'<option value="">Choisir…</option>{options}</select>'
+            '<button type="submit">Fermer et rendre la main au bot</button></form>'
+        )
+    elif ticket.status == "attente":
+        actions = (
+            f'<form method="post" action="/tickets/{escape(ticket.id)}/prendre">'
+            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+            '<button type="submit">Prendre ce dossier</button></form>'
+        )
+    body = (
+        f'{flagged}<section aria-labelledby="t-resume"><h2 id="t-resume">Résumé</h2>{summary_html}</section>'
+        '<section aria-labelledby="t-conv"><h2 id="t-conv">Conversation</h2>'
+        f'<ol class="transcription" id="transcription" aria-live="polite" data-ticket="{escape(ticket.id)}" '
+        f'data-apres="{escape(last)}">{lines}</ol></section>{actions}'
+    )
+    return _page(f"Dossier {ticket.id}", body, session, "console.js")
+
+
+def _who(who: str) -> str:
+    return {"membre": "Membre", "bot": "Assistant"}.get(who, who)
+
+
+def _who_class(who: str) -> str:
+    return {"membre": "membre", "bot": "bot"}.get(who, "clinicien")
+
+
+def audit(session: Session, entries: Sequence[Mapping[str, str]]) -> str:
+    rows = "".join(
+        "<tr>"
+        f"<td>{_time(int(e['id'].split('-')[0]) / 1000)}</td>"
+        f"<td>{escape(e.get('acteur', ''))}</td>"
+        f"<td>{escape(e.get('evenement', ''))}</td>"
+        f"<td>{escape(e.get('ticket', ''))}</td>"
+        f"<td>{escape(e.get('detail', '') or e.get('resultat', ''))}</td>"
+        "</tr>"
+        for e in entries
+    )
+    body = (
+        f"<p>Les {len(entries)} derniers accès, du plus récent au plus ancien ({time.strftime('%Y-%m-%d')}).</p>"
+        '<table class="journal"><caption>Journal des accès</caption><thead><tr>'
+        '<th scope="col">Heure</th><th scope="col">Qui</th><th scope="col">Action</th>'
+        '<th scope="col">Dossier</th><th scope="col">Détail</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+    )
+    return _page("Journal des accès", body, session)

@@ -1,0 +1,175 @@
+"""Handoff tickets, the claim race, clinician accounts, and the bot's side of a handoff (real Redis)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import resources
+from actions.handoff import ActionMotifRecu, ActionRelaisMessage
+from bot.clinicians import AccountError, ClinicianAccounts, hash_password, password_matches
+from bot.handoff import HandoffDesk, Ticket, new_ticket_id
+from bot.member_store import MemberRegistry
+from bot.members import Member
+
+GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), "+18195550101", "val-morin", "actif", None)
+
+
+def ticket(disposition: str = "clinicien", conversation: str = "+18195550101", created: float | None = None) -> Ticket:
+    return Ticket(
+        id=new_ticket_id(),
+        conversation=conversation,
+        channel="sms",
+        coop="val-morin",
+        disposition=disposition,
+        reasons=["clinicien-fievre-enfant"],
+        summary={"motif": "mon fils fait 39 de fièvre"},
+        created=created or time.time(),
+    )
+
+
+def test_the_queue_is_urgent_first_then_oldest(redis_client: Any) -> None:
+    desk = HandoffDesk(redis_client)
+    old = desk.open(ticket(created=time.time() - 300, conversation="a"))
+    urgent = desk.open(ticket("urgence", conversation="b"))
+    new = desk.open(ticket(conversation="c"))
+    assert [t.id for t in desk.queue()] == [urgent.id, old.id, new.id]
+    desk.member_said(new.id, "j'ai mal à la poitrine", emergency=True)  # flagged: among the urgent ones
+    assert [t.id for t in desk.queue()] == [urgent.id, new.id, old.id]
+
+
+def test_exactly_one_of_many_clinicians_gets_a_ticket(redis_client: Any) -> None:
+    desk = HandoffDesk(redis_client)
+    opened = desk.open(ticket())
+    results: list[bool] = []
+    barrier = threading.Barrier(20)
+
+    def claim(n: int) -> None:
+        barrier.wait()
+        results.append(desk.claim(opened.id, f"inf{n}@coop.example", f"Inf {n}"))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1
+    claimed = desk.get(opened.id)
+    assert claimed is not None and claimed.status == "pris" and desk.queue() == []
+
+
+def test_closing_ends_the_handoff_and_keeps_the_ticket_for_a_while(redis_client: Any) -> None:
+    desk = HandoffDesk(redis_client, retention_seconds=3600)
+    opened = desk.open(ticket())
+    assert desk.open_ticket_of(opened.conversation) is not None
+    desk.claim(opened.id, "inf@coop.example", "Inf")
+    closed = desk.close(opened.id, "resolu", "Inf")
+    assert closed is not None and closed.status == "ferme" and closed.outcome == "resolu"
+    assert desk.open_ticket_of(opened.conversation) is None
+    assert 0 < redis_client.ttl(f"coopsante:relais:ticket:{opened.id}") <= 3600
+    assert [e["type"] for e in desk.thread(opened.id)] == ["ouvert", "pris", "ferme"]
+    assert desk.close(opened.id, "resolu", "Inf") is None
+
+
+def test_overdue_tickets_and_clinicians_on_duty(redis_client: Any) -> None:
+    desk = HandoffDesk(redis_client)
+    late = desk.open(ticket(created=time.time() - 400))
+    desk.open(ticket(conversation="x"))
+    assert [t.id for t in desk.overdue(300)] == [late.id]
+    desk.mark_wait_notice(late.id)
+    assert desk.overdue(300) == []
+    assert desk.on_duty() == 0
+    desk.heartbeat("inf@coop.example")
+    assert desk.on_duty() == 1
+    desk.off_duty("inf@coop.example")
+    assert desk.on_duty() == 0
+
+
+def test_passwords_are_slow_hashes_and_logins_lock(redis_client: Any) -> None:
+    stored = hash_password("un mot de passe long")
+    assert stored.startswith("scrypt$") and "un mot" not in stored
+    assert password_matches("un mot de passe long", stored) and not password_matches("autre", stored)
+    accounts = ClinicianAccounts(redis_client)
+    accounts.create("Inf@Coop.example", "Marie", "infirmiere", "un mot de passe long")
+    with pytest.raises(AccountError):
+        accounts.create("inf@coop.example", "Marie", "infirmiere", "un mot de passe long")
+    with pytest.raises(AccountError):
+        accounts.create("x@coop.example", "X", "chirurgien", "un mot de passe long")
+    status, session = accounts.log_in("inf@coop.example", "un mot de passe long")
+    assert status == "ok" and session is not None and session.clinician.role == "infirmiere"
+    assert accounts.session(session.token) is not None
+    for _ in range(5):
+        status, _ = accounts.log_in("inf@coop.example", "mauvais")
+    assert status == "locked"
+    assert accounts.log_in("inf@coop.example", "un mot de passe long")[0] == "locked"  # even the right one
+    assert accounts.log_in("personne@coop.example", "x")[0] == "refused"  # same answer as a wrong password
+
+
+@pytest.fixture
+def project_redis(redis_url: str, redis_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    resources.redis_client.cache_clear()
+    MemberRegistry(redis_client).upsert([GISELE])
+    yield redis_client
+    resources.redis_client.cache_clear()
+
+
+def rasa_tracker(text: str = "", **slots: Any) -> Tracker:
+    events = [
+        {"event": "user", "text": "mon fils fait 39 de fièvre depuis hier"},
+        {"event": "action", "name": "action_triage"},
+        {"event": "user", "text": "pour lui"},
+    ]
+    return Tracker("+18195550101", slots, {"text": text, "intent": {}}, events, False, None, {}, "action_listen")
+
+
+def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    return action.run(dispatcher, t, {}), dispatcher.messages
+
+
+def test_a_verified_member_with_a_clinician_need_gets_a_ticket(project_redis: Any) -> None:
+    slots: dict[str, Any] = {"besoin": "clinicien", "triage_disposition": "info", "membre": "VM-000101"}
+    slots["pour_qui"] = "moi"
+    slots |= {"depuis_quand": "hier", "besoin_raison": {"regles": ["clinicien-fievre-enfant"]}}
+    events, messages = run(ActionMotifRecu(), rasa_tracker(**slots))
+    ticket_id = events[0]["value"]
+    assert events == [SlotSet("relais", ticket_id)]
+    assert messages[0]["response"] == "utter_relais_personne"  # nobody on duty: said honestly
+    opened = HandoffDesk(project_redis).get(ticket_id)
+    assert opened is not None and opened.member_name == "Gisèle Tremblay" and opened.channel == "sms"
+    assert opened.summary["motif"] == "mon fils fait 39 de fièvre depuis hier"
+    assert opened.summary["depuis_quand"] == "hier" and int(opened.summary["age"]) >= 77
+    assert opened.wait_notice_sent and opened.reasons == ["clinicien-fievre-enfant"]
+
+
+def test_a_consultation_need_gets_no_ticket(project_redis: Any) -> None:
+    events, messages = run(ActionMotifRecu(), rasa_tracker(besoin="consultation", membre="VM-000101"))
+    assert events == [] and messages[0]["response"] == "utter_motif_recu"
+
+
+def test_during_a_handoff_the_bot_is_silent_but_for_emergencies_and_cancel(project_redis: Any) -> None:
+    desk = HandoffDesk(project_redis)
+    opened = desk.open(ticket())
+    slots = {"relais": opened.id, "triage_disposition": "info"}
+    assert run(ActionRelaisMessage(), rasa_tracker("j'ai encore mal", **slots)) == ([], [])
+    events, messages = run(
+        ActionRelaisMessage(), rasa_tracker("j'ai mal à la poitrine", **{**slots, "triage_disposition": "911"})
+    )
+    assert events == [] and messages[0]["response"] == "utter_triage_911"
+    flagged = desk.get(opened.id)
+    assert flagged is not None and flagged.flagged
+    events, messages = run(ActionRelaisMessage(), rasa_tracker("ANNULER", **slots))
+    assert events == [SlotSet("relais", None)] and messages[0]["response"] == "utter_relais_annule"
+    cancelled = desk.get(opened.id)
+    assert cancelled is not None and cancelled.status == "ferme" and cancelled.outcome == "annule"
+    said = [(e["type"], e["texte"], e["signale"]) for e in desk.thread(opened.id)]
+    assert ("membre", "j'ai encore mal", "") in said and ("membre", "j'ai mal à la poitrine", "1") in said
