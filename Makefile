@@ -6,7 +6,7 @@ RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
 DATA ?= ../shared/samples/triage_sample.csv
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test lint typecheck unit validate conversations triage-eval bench-triage sms-report import-members shell clean
+.PHONY: help setup setup-test web train run test lint typecheck unit validate conversations triage-eval bench-triage sms-report import-schedule import-members shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ bench-triage: train ## median and p95 time to triage one message
 
 sms-report: train ## SMS encoding and segments of every answer, and of real bot turns over SMS
 	$(PY) -m tools.sms_report
+
+import-schedule: setup ## import availability (CSV, or .ics with ARGS="--clinicien ... --type ... --coop ..."): make import-schedule FILE=dispo.csv
+	@test -n "$(FILE)" || { echo "usage: make import-schedule FILE=dispo.csv"; exit 2; }
+	$(PY) -m tools.import_schedule "$(FILE)" $(ARGS)
 
 import-members: setup ## import a coop's member CSV into Redis: make import-members FILE=export.csv
 	@test -n "$(FILE)" || { echo "usage: make import-members FILE=export.csv"; exit 2; }

@@ -78,7 +78,13 @@ class ActionPorte(Action):
             return step("identite", *(SlotSet(s, None) for s in IDENTITY_SLOTS))
 
         if pending:
-            return step("fin", SlotSet("demande_donnees", None), *perform_data_request(pending, dispatcher, tracker))
+            if str(pending).startswith("rdv_"):  # bookings: list, cancel or move, once identified
+                from actions.booking import perform_booking_request
+
+                done = perform_booking_request(str(pending)[4:], dispatcher, tracker)
+            else:
+                done = perform_data_request(pending, dispatcher, tracker)
+            return step("fin", SlotSet("demande_donnees", None), *done)
 
         member = registry().get(member_number)
         status = eligibility(member) if member else "expire"

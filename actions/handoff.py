@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.booking import start_booking
 from actions.gate import channel_of
 from actions.resources import content, coop_id, handoff_desk, registry
 from bot.handoff import Ticket, new_ticket_id
@@ -34,8 +35,8 @@ class ActionMotifRecu(Action):
         disposition = str(tracker.get_slot("besoin") or "")
         member_number = tracker.get_slot("membre")
         if disposition not in HANDOFF_DISPOSITIONS or not member_number:
-            dispatcher.utter_message(response="utter_motif_recu")  # a consultation: booking comes next
-            return []
+            dispatcher.utter_message(response="utter_motif_recu")
+            return start_booking(dispatcher, "consultation")  # not today: a teleconsultation
         desk = handoff_desk()
         ticket = desk.open(
             Ticket(

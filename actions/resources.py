@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -10,6 +11,9 @@ from rasa_sdk import Tracker
 
 from bot.attempts import AttemptLimiter
 from bot.audit import AuditLog
+from bot.availability import Availability, BookingRules, load_rules
+from bot.booking_flow import Desk
+from bot.bookings import BookingStore, ReminderMarks
 from bot.consent import ConsentNotice, ConsentStore, load_notice
 from bot.content import Content, load_content
 from bot.handoff import HandoffDesk
@@ -60,6 +64,20 @@ def verifier() -> Verifier:
 def sms_sender() -> SmsSender:
     """Twilio, as configured in this process's environment (read on each use: cheap, and tests change it)."""
     return SmsSender(TwilioSettings.from_env(), OptOuts(redis_client()))
+
+
+@cache
+def booking_rules() -> BookingRules:
+    return load_rules(load_settings().content_dir)
+
+
+def booking_desk(now: datetime, summary: dict[str, str] | None = None) -> Desk:
+    client = redis_client()
+    return Desk(booking_rules(), Availability(client), BookingStore(client), now, summary or {})
+
+
+def reminder_marks() -> ReminderMarks:
+    return ReminderMarks(redis_client())
 
 
 def handoff_desk() -> HandoffDesk:

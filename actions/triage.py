@@ -36,6 +36,8 @@ class ActionTriage(Action):
             events.append(SlotSet("clinicien_de_garde", on_duty))
             if on_duty:
                 dispatcher.utter_message(response="utter_relais_propose")
+        if disposition in INTERRUPTING and tracker.get_slot("rdv_flux"):
+            events.append(SlotSet("rdv_flux", None))  # a booking in progress waits for another day
         if disposition in INTERRUPTING and tracker.active_loop.get("name"):
             events += [ActiveLoop(None), SlotSet("requested_slot", None), *(SlotSet(s, None) for s in FORM_SLOTS)]
         return events

@@ -36,7 +36,10 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.availability import load_rules
+from bot.bookings import BookingStore
 from bot.content import Content, load_content
+from bot.ics import booking_ics, key_matches
 from bot.pseudonym import pseudonym
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.web_identity import WebIdentities, verified_member
@@ -220,6 +223,18 @@ class WebChatInput(SocketIOInput):
         @web.route("/widget.js", methods=["GET"])
         async def widget(request: Request) -> HTTPResponse:
             return await _file(WIDGET, "application/javascript; charset=utf-8")
+
+        @web.route("/rdv/<file_name>", methods=["GET"])  # Sanic 21.12 routes no "<id>.ics"
+        async def calendar(request: Request, file_name: str) -> HTTPResponse:
+            """A web member's booking for their calendar, behind the key the confirmation gave."""
+            booking_id = file_name.removesuffix(".ics")
+            booking = BookingStore(self.redis).get(booking_id)
+            if booking is None or not key_matches(self.redis, booking_id, str(request.args.get("cle", ""))):
+                return response.text("Rendez-vous introuvable.", status=404)
+            rules = load_rules(load_settings().content_dir)
+            body = booking_ics(booking, rules, self.content.coop(booking.coop).name)
+            headers = {"Content-Disposition": f'attachment; filename="rendez-vous-{booking_id}.ics"'}
+            return response.text(body, content_type="text/calendar; charset=utf-8", headers=headers)
 
         @web.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:

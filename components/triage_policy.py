@@ -30,6 +30,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.booking_flow import wants as wants_booking
 from bot.settings import load_settings
 from bot.text import normalise
 from bot.triage import ClassifierSignal, Decision, Disposition, load_triage
@@ -37,7 +38,7 @@ from bot.triage import ClassifierSignal, Decision, Disposition, load_triage
 logger = logging.getLogger("coopsante.triage")
 
 ACTION_TRIAGE = "action_triage"
-GATE_ACTIONS = ("action_porte", "action_donnees")
+GATE_ACTIONS = ("action_porte", "action_donnees", "action_rdv")  # each may send the member to identify
 SUMMARY_FORM = "formulaire_motif"
 # The next form after the membership gate, by the step it wrote in `etape_porte`.
 GATE_STEPS = {"consentement": "formulaire_consentement", "identite": "formulaire_identite", "motif": SUMMARY_FORM}
@@ -46,6 +47,11 @@ SLOT_DISPOSITION = "triage_disposition"
 SLOT_REASON = "triage_raison"
 SLOT_HANDOFF = "relais"
 ACTION_RELAY = "action_relais_message"
+SLOT_BOOKING = "rdv_flux"
+ACTION_BOOKING = "action_rdv"
+EMERGENCIES = {Disposition.NEUF_UN_UN, Disposition.CRISE, Disposition.URGENCE}
+DATA_RIGHTS = {"donnees_effacer", "donnees_voir"}
+DATA_RIGHTS_CONFIDENCE = 0.6
 FALLBACK_INTENT = "nlu_fallback"
 
 
@@ -106,6 +112,9 @@ class TriagePolicy(Policy):
             if tracker.get_slot(SLOT_HANDOFF):
                 probabilities[domain.index_for_action(ACTION_RELAY)] = 1.0
                 return self._prediction(probabilities, events=events, is_no_user_prediction=True)
+            if disposition not in EMERGENCIES and _about_bookings(tracker):
+                probabilities[domain.index_for_action(ACTION_BOOKING)] = 1.0
+                return self._prediction(probabilities, events=events, is_no_user_prediction=True)
             if _needs_triage_reply(disposition, tracker.active_loop_name):
                 probabilities[domain.index_for_action(ACTION_TRIAGE)] = 1.0
                 return self._prediction(probabilities, events=events, is_no_user_prediction=True)
@@ -137,6 +146,18 @@ def _needs_triage_reply(disposition: Disposition, active_loop: str | None) -> bo
     if disposition == Disposition.INFO:
         return False
     return not (active_loop in GATE_FORMS and disposition in _SUMMARY_DISPOSITIONS)
+
+
+def _about_bookings(tracker: DialogueStateTracker) -> bool:
+    """A booking in progress, or a message about the member's own bookings ("mes rendez-vous", "ANNULER")."""
+    message = tracker.latest_message
+    intent = (message.intent or {}) if message else {}
+    if intent.get("name") in DATA_RIGHTS and float(intent.get("confidence") or 0) >= DATA_RIGHTS_CONFIDENCE:
+        return False  # seeing or erasing one's data comes before a booking in progress
+    if tracker.get_slot(SLOT_BOOKING):
+        return True
+    text = (message.text if message else "") or ""
+    return wants_booking(text) is not None or normalise(text) in ("annuler", "annule")
 
 
 def _is_offered_choice(tracker: DialogueStateTracker, text: str) -> bool:

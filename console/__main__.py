@@ -10,6 +10,7 @@ import redis
 from aiohttp import web
 
 from bot.audit import AuditLog
+from bot.availability import load_rules
 from bot.clinicians import ClinicianAccounts
 from bot.content import load_content
 from bot.handoff import HandoffDesk
@@ -39,6 +40,7 @@ def main() -> None:
         delivery=MemberDelivery(SmsSender(TwilioSettings.from_env(), OptOuts(client)), content, settings.redis_url),
         content=content,
         timeout_seconds=options["timeout"],
+        rules=load_rules(settings.content_dir),
         secure_cookies=options["secure"],
     )
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)

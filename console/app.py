@@ -16,6 +16,7 @@ import os
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,12 @@ import aiohttp
 from aiohttp import web
 
 from bot.audit import AuditLog
+from bot.availability import QUEBEC, Availability, Block, BookingRules, ScheduleError, Slot
+from bot.booking_flow import confirmation
+from bot.bookings import BookingStore, ReminderMarks
 from bot.clinicians import Clinician, ClinicianAccounts, Session
 from bot.content import Content
+from bot.french_time import french_datetime
 from bot.handoff import OUTCOMES, HandoffDesk, Ticket
 from bot.responses import say
 from console import pages
@@ -44,6 +49,9 @@ AUDIT = web.AppKey("audit", AuditLog)
 DELIVERY = web.AppKey("delivery", MemberDelivery)
 CONTENT = web.AppKey("content", Content)
 SETTINGS = web.AppKey("settings", dict)
+BOOKINGS = web.AppKey("bookings", BookingStore)
+AVAILABILITY = web.AppKey("availability", Availability)
+RULES = web.AppKey("rules", BookingRules)
 
 
 def make_app(
@@ -53,10 +61,12 @@ def make_app(
     delivery: MemberDelivery,
     content: Content,
     timeout_seconds: float,
+    rules: BookingRules,
     secure_cookies: bool = False,
 ) -> web.Application:
     app = web.Application(middlewares=[_security_headers, _sessions], client_max_size=64 * 1024)
     app[DESK], app[ACCOUNTS], app[AUDIT], app[DELIVERY], app[CONTENT] = desk, accounts, audit, delivery, content
+    app[BOOKINGS], app[AVAILABILITY], app[RULES] = BookingStore(desk.redis), Availability(desk.redis), rules
     app[SETTINGS] = {"timeout": timeout_seconds, "secure": secure_cookies}
     app.router.add_get("/sante", health)
     app.router.add_get("/connexion", login_page)
@@ -69,6 +79,10 @@ def make_app(
     app.router.add_post("/tickets/{id}/prendre", claim)
     app.router.add_post("/tickets/{id}/messages", reply)
     app.router.add_post("/tickets/{id}/fermer", close)
+    app.router.add_post("/tickets/{id}/reserver", book_for_member)
+    app.router.add_get("/horaire", schedule_page)
+    app.router.add_post("/horaire", add_block)
+    app.router.add_post("/horaire/retirer", remove_block)
     app.router.add_get("/admin/journal", audit_page)
     app.router.add_static("/static/", STATIC)
     app.cleanup_ctx.append(_timer)
@@ -226,7 +240,15 @@ async def ticket_page(request: web.Request) -> web.Response:
     request.app[AUDIT].access(session.clinician.email, "consultation", ticket.id)
     transcript = await _transcript(request, ticket)
     thread = request.app[DESK].thread(ticket.id)
-    return _html(pages.ticket(session, ticket, transcript, thread, OUTCOMES))
+    slots = _free_slots(request.app, ticket.coop, "video")[:5] if ticket.status == "pris" else []
+    return _html(pages.ticket(session, ticket, transcript, thread, OUTCOMES, slots, request.app[RULES]))
+
+
+def _free_slots(app: web.Application, coop: str, modality: str) -> list[Slot]:
+    now = datetime.now(QUEBEC) + timedelta(hours=1)
+    types = app[RULES].types_by_need["consultation"]
+    slots = app[AVAILABILITY].slots(now, now + timedelta(days=14), app[RULES], types, coop, modality)
+    return [s for s in slots if not app[BOOKINGS].taken(s.id)]
 
 
 async def _transcript(request: web.Request, ticket: Ticket) -> list[dict[str, Any]]:
@@ -327,6 +349,81 @@ async def close(request: web.Request) -> web.Response:
     return _answer(request, {"ferme": bool(closed)}, "/?info=Dossier fermé.")
 
 
+# --- Bookings and schedules -----------------------------------------------------------------------
+
+
+async def book_for_member(request: web.Request) -> web.Response:
+    """A clinician books a teleconsultation for the member of a ticket they hold."""
+    ticket = _ticket(request)
+    clinician = _own(request, ticket)
+    slot_id = str((await request.post()).get("plage", ""))
+    slot = next((s for s in _free_slots(request.app, ticket.coop, "video") if s.id == slot_id), None)
+    booking = None
+    if slot is not None:
+        booking = request.app[BOOKINGS].book(
+            slot,
+            member_number=ticket.member_number,
+            member_name=ticket.member_name,
+            conversation=ticket.conversation,
+            channel=ticket.channel,
+            need="consultation",
+            summary={**ticket.summary, "triage": ticket.disposition},
+            modality="video",
+            booked_by=clinician.email,
+        )
+    request.app[AUDIT].access(clinician.email, "reservation", ticket.id, booking.id if booking else "plage_prise")
+    if booking is None:
+        return _answer(request, {"reserve": False}, f"/tickets/{ticket.id}", status=409)
+    text = confirmation(booking, request.app[RULES])
+    await request.app[DELIVERY].send(ticket, text)
+    request.app[DESK].post(ticket.id, "clinicien", clinician.name, text)
+    return _answer(request, {"reserve": True, "reservation": booking.id}, f"/tickets/{ticket.id}")
+
+
+async def schedule_page(request: web.Request) -> web.Response:
+    session = _session(request)
+    now = datetime.now(QUEBEC)
+    blocks = request.app[AVAILABILITY].blocks(now, now + timedelta(days=60), session.clinician.email)
+    return _html(pages.schedule(session, blocks, sorted(request.app[CONTENT].coops), request.query.get("info", "")))
+
+
+async def add_block(request: web.Request) -> web.Response:
+    session = _session(request)
+    form = await request.post()
+    try:
+        day = str(form.get("jour", ""))
+        block = Block(
+            session.clinician.email
+            if not session.clinician.is_admin
+            else str(form.get("clinicien") or session.clinician.email),
+            str(form.get("type", "")),
+            str(form.get("coop", "")),
+            tuple(str(m) for m in form.getall("modalites", [])),
+            _local_time(day, str(form.get("debut", ""))),
+            _local_time(day, str(form.get("fin", ""))),
+        )
+    except (ScheduleError, ValueError) as error:
+        raise web.HTTPSeeOther(f"/horaire?info={urllib.parse.quote(f'Plage refusée: {error}')}") from error
+    request.app[AVAILABILITY].add([block])
+    request.app[AUDIT].access(session.clinician.email, "horaire_ajout", "", block.id)
+    raise web.HTTPSeeOther("/horaire?info=Plage+ajout%C3%A9e.")
+
+
+async def remove_block(request: web.Request) -> web.Response:
+    session = _session(request)
+    form = await request.post()
+    now = datetime.now(QUEBEC)
+    for block in request.app[AVAILABILITY].blocks(now - timedelta(days=1), now + timedelta(days=60)):
+        if block.id == form.get("bloc") and (block.clinician == session.clinician.email or session.clinician.is_admin):
+            request.app[AVAILABILITY].remove(block)
+            request.app[AUDIT].access(session.clinician.email, "horaire_retrait", "", block.id)
+    raise web.HTTPSeeOther("/horaire?info=Plage+retir%C3%A9e.")
+
+
+def _local_time(day: str, hour: str) -> datetime:
+    return datetime.strptime(f"{day} {hour}", "%Y-%m-%d %H:%M").replace(tzinfo=QUEBEC)
+
+
 # --- Admin ----------------------------------------------------------------------------------------
 
 
@@ -357,9 +454,26 @@ async def _no_answer_timer(app: web.Application) -> None:
                 desk.mark_wait_notice(ticket.id)
                 await app[DELIVERY].send(ticket, say("utter_relais_attente", coop_telephone=coop.phone))
                 desk.post(ticket.id, "avis", "", "Le membre a été avisé de l'attente (811, rendez-vous).")
+            await _send_reminders(app)
         except Exception:
             log.exception("console.timer_failed")
         await asyncio.sleep(max(0.5, min(5.0, timeout / 4)))
+
+
+async def _send_reminders(app: web.Application) -> None:
+    """Booking reminders that are due: kept in Redis, so a restart loses none, and each sent once."""
+    rules, marks = app[RULES], ReminderMarks(app[DESK].redis)
+    for booking, kind in app[BOOKINGS].due_reminders(time.time()):
+        coop = app[CONTENT].coop(booking.coop)
+        when = french_datetime(booking.start)
+        what = f"en {rules.modality_labels[booking.modality]} avec {rules.labels[booking.clinician_type]}"
+        if kind == "veille":
+            text = f"Rappel: rendez-vous {when}, {what}. {rules.join[booking.modality]} Pour annuler, répondez ANNULER."
+            marks.mark(booking.conversation, booking)
+        else:
+            text = f"Rappel: votre rendez-vous est dans 1 h ({when}), {what}. "
+            text += f"Empêchement? Appelez la coop au {coop.phone}."
+        await app[DELIVERY].send(booking, text)
 
 
 # --- Helpers --------------------------------------------------------------------------------------

@@ -13,18 +13,25 @@ import logging
 import os
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import socketio
 
 from bot.content import Content
-from bot.handoff import Ticket
 from bot.sms_sender import SmsSender
 from bot.sms_text import pack
 
 log = logging.getLogger(__name__)
 SOCKETIO_CHANNEL = "coopsante-socketio"  # the Redis channel of channels/web.py's client manager
+
+
+class Recipient(Protocol):
+    """Whom to reach: a handoff ticket or a booking both say where the member is."""
+
+    channel: str
+    conversation: str
+    coop: str
 
 
 @dataclass
@@ -38,8 +45,8 @@ class MemberDelivery:
     def __post_init__(self) -> None:
         self.web = socketio.AsyncRedisManager(self.redis_url, channel=SOCKETIO_CHANNEL, write_only=True)
 
-    async def send(self, ticket: Ticket, text: str, author: str | None = None, record: bool = True) -> bool:
-        """Send `text` to the ticket's member; `author` names a clinician (None: the bot speaks)."""
+    async def send(self, ticket: Recipient, text: str, author: str | None = None, record: bool = True) -> bool:
+        """Send `text` to the member; `author` names a clinician (None: the bot speaks)."""
         if ticket.channel == "sms":
             body = f"{author}: {text}" if author else text
             coop = self.content.coop(ticket.coop)

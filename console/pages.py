@@ -9,7 +9,10 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.availability import Block, BookingRules, Slot
+from bot.bookings import Booking
 from bot.clinicians import Session
+from bot.french_time import french_datetime
 from bot.handoff import Ticket
 
 QUEBEC = ZoneInfo("America/Toronto")
@@ -20,6 +23,8 @@ DISPOSITIONS = {
     "clinicien": "Clinicien",
 }
 CHANNELS = {"sms": "Texto", "web": "Clavardage"}
+TYPE_LABELS = {"medecin": "Médecin", "ips": "Infirmière praticienne", "infirmiere": "Infirmière"}
+MODALITY_LABELS = {"video": "Vidéo", "telephone": "Téléphone", "clavardage": "Clavardage"}
 
 
 def _time(epoch: float) -> str:
@@ -32,7 +37,7 @@ def _page(title: str, body: str, session: Session | None = None, script: str = "
         admin = '<li><a href="/admin/journal">Journal des accès</a></li>' if session.clinician.is_admin else ""
         nav = (
             '<nav aria-label="Console"><ul>'
-            '<li><a href="/">File d\'attente</a></li>'
+            '<li><a href="/">File d\'attente</a></li><li><a href="/horaire">Mon horaire</a></li>'
             f"{admin}"
             f"<li>{escape(session.clinician.name)} · {escape(session.clinician.role_label)}</li>"
             '<li><form method="post" action="/deconnexion">'
@@ -82,7 +87,13 @@ def ticket_row(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def queue(session: Session, state: Mapping[str, Any], info: str) -> str:
+def queue(
+    session: Session,
+    state: Mapping[str, Any],
+    info: str,
+    bookings: Sequence[Booking] = (),
+    rules: BookingRules | None = None,
+) -> str:
     notice = f'<p class="info" role="status">{escape(info)}</p>' if info else ""
     body = (
         f"{notice}"
@@ -93,8 +104,64 @@ def queue(session: Session, state: Mapping[str, Any], info: str) -> str:
         f'{_rows(state["attente"], session, True)}</div>'
         '<h2 id="titre-miens">Mes conversations</h2>'
         f'<div id="miens" aria-labelledby="titre-miens">{_rows(state["miens"], session, False)}</div>'
+        '<h2 id="titre-rdv">Mes rendez-vous à venir</h2>'
+        f'<div aria-labelledby="titre-rdv">{_bookings(bookings, rules)}</div>'
     )
     return _page("File d'attente", body, session, "console.js")
+
+
+def _bookings(bookings: Sequence[Booking], rules: BookingRules | None) -> str:
+    if not bookings or rules is None:
+        return '<p class="vide">Aucun rendez-vous.</p>'
+    items = []
+    for booking in bookings:
+        summary = " · ".join(f"{k}: {v}" for k, v in booking.summary.items() if v)
+        items.append(
+            f'<li class="ticket"><strong>{escape(french_datetime(booking.start))}</strong> · '
+            f"{escape(booking.member_name)} ({escape(booking.member_number)}) · "
+            f"{escape(rules.modality_labels.get(booking.modality, booking.modality))}"
+            f'<p class="motif">{escape(summary)}</p></li>'
+        )
+    return '<ul class="tickets">' + "".join(items) + "</ul>"
+
+
+def schedule(session: Session, blocks: Sequence[Block], coops: Sequence[str], info: str) -> str:
+    notice = f'<p class="info" role="status">{escape(info)}</p>' if info else ""
+    csrf = f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+    rows = "".join(
+        f"<tr><td>{escape(french_datetime(b.start))}</td>"
+        f"<td>{escape(b.end.astimezone(QUEBEC).strftime('%H h %M'))}</td>"
+        f"<td>{escape(b.clinician_type)}</td><td>{escape(b.coop)}</td><td>{escape(', '.join(b.modalities))}</td>"
+        f'<td><form method="post" action="/horaire/retirer">{csrf}'
+        f'<input type="hidden" name="bloc" value="{escape(b.id)}">'
+        '<button type="submit" class="secondaire">Retirer</button>'
+        "</form></td></tr>"
+        for b in blocks
+    )
+    coop_options = "".join(f'<option value="{escape(c)}">{escape(c)}</option>' for c in coops)
+    type_options = "".join(f'<option value="{t}">{label}</option>' for t, label in TYPE_LABELS.items())
+    modalities = "".join(
+        f'<label><input type="checkbox" name="modalites" value="{m}" checked> {label}</label>'
+        for m, label in MODALITY_LABELS.items()
+    )
+    body = (
+        f"{notice}"
+        '<table class="journal"><caption>Mes plages des 60 prochains jours</caption><thead><tr>'
+        '<th scope="col">Début</th><th scope="col">Fin</th><th scope="col">Type</th><th scope="col">Coop</th>'
+        '<th scope="col">Modalités</th><th scope="col">Action</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+        '<h2 id="t-ajout">Ajouter une plage</h2>'
+        f'<form method="post" action="/horaire" class="repondre" aria-labelledby="t-ajout">{csrf}'
+        '<label for="jour">Jour</label><input id="jour" name="jour" type="date" required>'
+        '<label for="debut">Début</label><input id="debut" name="debut" type="time" required>'
+        '<label for="fin">Fin</label><input id="fin" name="fin" type="time" required>'
+        f'<label for="type">Type</label><select id="type" name="type">{type_options}</select>'
+        f'<label for="coop">Coop</label><select id="coop" name="coop">{coop_options}</select>'
+        f"<fieldset><legend>Modalités</legend>{modalities}</fieldset>"
+        '<button type="submit">Ajouter</button></form>'
+        "<p>Import d'un fichier CSV ou iCalendar: <code>make import-schedule FILE=...</code> (voir le README).</p>"
+    )
+    return _page("Mon horaire", body, session)
 
 
 def _rows(rows: Sequence[Mapping[str, Any]], session: Session, claimable: bool) -> str:
@@ -126,6 +193,8 @@ def ticket(
     transcript: Sequence[Mapping[str, Any]],
     thread: Sequence[Mapping[str, str]],
     outcomes: Mapping[str, str],
+    slots: Sequence[Slot] = (),
+    rules: BookingRules | None = None,
 ) -> str:
     summary = ticket.summary
     facts = [
@@ -176,6 +245,19 @@ def ticket(
             f'<option value="">Choisir…</option>{options}</select>'
             '<button type="submit">Fermer et rendre la main au bot</button></form>'
         )
+        if slots and rules:
+            choices = "".join(
+                f'<option value="{escape(slot.id)}">{escape(french_datetime(slot.start))} · '
+                f"{escape(rules.labels[slot.clinician_type])}</option>"
+                for slot in slots
+            )
+            actions += (
+                f'<form method="post" action="/tickets/{escape(ticket.id)}/reserver" class="fermer">'
+                f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+                '<label for="plage">Réserver une téléconsultation vidéo</label>'
+                f'<select id="plage" name="plage">{choices}'
+                '</select><button type="submit">Réserver pour ce membre</button></form>'
+            )
     elif ticket.status == "attente":
         actions = (
             f'<form method="post" action="/tickets/{escape(ticket.id)}/prendre">'

@@ -46,13 +46,14 @@ if [ -z "${REDIS_URL:-}" ]; then
   # The embedded default: a real Redis server, private to this checkout, with an append-only
   # file so conversations survive a restart.
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$RUN_DIR/redis" \
-    --appendonly yes --save "" --logfile "$RUN_DIR/logs/redis.log" &
+    --appendonly yes --appendfsync everysec --save "" --logfile "$RUN_DIR/logs/redis.log" &
   pids+=($!)
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   wait_for Redis 10 redis-cli -p "$REDIS_PORT" ping
   # Only the embedded Redis gets fictional members; a real registry is imported with
   # `make import-members FILE=...`.
   .venv/bin/python -m tools.import_members --demo-if-empty
+  .venv/bin/python -m tools.import_schedule --demo-if-empty
   embedded_redis=1
 fi
 

@@ -156,6 +156,8 @@ def test_summary_form_validation() -> None:
     assert validator.validate_depuis_quand("x" * 500, dispatcher, tracker(), {})["depuis_quand"] == "x" * 200
 
 
-def test_summary_received() -> None:
+def test_summary_received_then_booking_starts() -> None:
     events, messages = run(ActionMotifRecu(), tracker())
-    assert events == [] and messages[0]["response"] == "utter_motif_recu"
+    assert messages[0]["response"] == "utter_motif_recu"
+    assert "Comment préférez-vous consulter?" in messages[1]["text"]
+    assert events[0]["name"] == "rdv_flux" and events[0]["value"]["step"] == "modalite"

@@ -151,9 +151,10 @@ def test_a_verified_member_with_a_clinician_need_gets_a_ticket(project_redis: An
     assert opened.wait_notice_sent and opened.reasons == ["clinicien-fievre-enfant"]
 
 
-def test_a_consultation_need_gets_no_ticket(project_redis: Any) -> None:
+def test_a_consultation_need_gets_a_booking_not_a_ticket(project_redis: Any) -> None:
     events, messages = run(ActionMotifRecu(), rasa_tracker(besoin="consultation", membre="VM-000101"))
-    assert events == [] and messages[0]["response"] == "utter_motif_recu"
+    assert [e["name"] for e in events] == ["rdv_flux"] and messages[0]["response"] == "utter_motif_recu"
+    assert HandoffDesk(project_redis).queue() == []
 
 
 def test_during_a_handoff_the_bot_is_silent_but_for_emergencies_and_cancel(project_redis: Any) -> None:

@@ -106,3 +106,23 @@ def test_ctrl_c_stops_everything(stack: subprocess.Popen[str]) -> None:
     while time.monotonic() < deadline and any(port_open(p) for p in PORTS.values()):
         time.sleep(0.5)
     assert not [p for p in PORTS.values() if port_open(p)]
+
+
+def test_a_demo_member_books_lists_and_cancels_a_consultation(stack: subprocess.Popen[str]) -> None:
+    from tests.test_console_browser import eligible_members
+
+    member = eligible_members()[0]
+    sender = member.phone  # over REST, a phone as sender id takes the SMS identity path
+    say("je voudrais un rendez-vous pour une verrue", sender)
+    say("oui", sender)
+    assert "pour vous" in say(member.birth_date.isoformat(), sender)[-1]
+    say("pour moi", sender)
+    assert "Comment préférez-vous consulter?" in say("depuis deux semaines", sender)[-1]
+    assert "Quand vous conviendrait?" in say("vidéo", sender)[-1]
+    assert "plages libres" in " ".join(say("la semaine prochaine", sender))
+    confirmed = " ".join(say("1", sender))
+    assert "C'est réservé" in confirmed and "vidéo" in confirmed
+    listed = " ".join(say("mes rendez-vous", sender))
+    assert "Vos rendez-vous" in listed
+    assert "C'est annulé" in " ".join(say("annuler 1", sender))
+    assert "aucun rendez-vous" in " ".join(say("mes rendez-vous", sender))

@@ -6,6 +6,7 @@ of other sites: small static servers on other loopback ports, so other origins f
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,3 +176,24 @@ def test_a_message_pushed_from_another_process_reaches_the_browser(page: Page) -
     text = "Message de l'infirmière: je vous rappelle."
     subprocess.run([sys.executable, "-c", push, url, session, text], check=True, timeout=30)
     expect(page.get_by_role("log")).to_contain_text(text, timeout=10_000)
+
+
+def test_a_web_member_books_and_downloads_the_calendar_file(page: Page, sites: Path) -> None:
+    token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
+    open_chat(page, embedding_page(sites, f'data-token="{token}"'))
+    ask(page, "je voudrais un rendez-vous avec un médecin")
+    ask(page, "oui")
+    ask(page, "pour moi")
+    assert "Comment préférez-vous consulter?" in ask(page, "depuis une semaine")
+    ask(page, "vidéo")
+    assert "plages libres" in ask(page, "la semaine prochaine")
+    before = page.locator(".csw-bot").count()
+    page.locator(".csw-reply").first.click()  # the first slot offered
+    page.wait_for_function(f"document.querySelectorAll('.csw-bot').length > {before + 1}", timeout=30_000)
+    replies = " ".join(page.locator(".csw-bot .csw-text").all_inner_texts()[before:])
+    assert "C'est réservé" in replies
+    link = re.search(r"https?://\S+\.ics\?cle=\w+", replies)
+    assert link, replies
+    calendar = page.request.get(link.group(0))
+    assert calendar.status == 200 and "BEGIN:VEVENT" in calendar.text()
+    assert page.request.get(link.group(0).replace("cle=", "cle=0")).status == 404

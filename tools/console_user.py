@@ -21,6 +21,7 @@ from bot.settings import load_settings
 
 DEMO_ACCOUNTS = (
     ("infirmiere@demo.coopsante.example", "Marie Demo", "infirmiere"),
+    ("dre.demo@demo.coopsante.example", "Dre Julie Demo", "medecin"),  # has demo availability and bookings
     ("admin@demo.coopsante.example", "Admin Demo", "admin"),
 )
 

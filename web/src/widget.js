@@ -207,14 +207,19 @@ function connect() {
   socket.on("session_confirm", (data) => {
     const id = typeof data === "string" ? data : data && data.session_id;
     if (id) saveState({ session: id });
-    sessionReady = true;
-    flush();
   });
   socket.on("history", (messages) => {
-    if (historyShown) return;
-    historyShown = true;
-    log.replaceChildren();
-    for (const m of messages || []) addMessage(m.who, m.text, m.time ? new Date(m.time * 1000) : null, null, m.author);
+    // The conversation so far goes above anything typed meanwhile; what was typed is sent only now,
+    // so that it cannot appear twice.
+    if (!historyShown) {
+      historyShown = true;
+      const typed = [...log.childNodes];
+      log.replaceChildren();
+      for (const m of messages || []) addMessage(m.who, m.text, m.time ? new Date(m.time * 1000) : null, null, m.author);
+      log.append(...typed);
+    }
+    sessionReady = true;
+    flush();
   });
   socket.on("bot_uttered", (message) => {
     if (!message || !message.text) return;

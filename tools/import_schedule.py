@@ -1,0 +1,58 @@
+"""Import clinicians' availability into Redis, from a CSV or an iCalendar (.ics) file.
+
+    python -m tools.import_schedule dispo.csv
+    python -m tools.import_schedule agenda.ics --clinicien dre@coop.example --type medecin \\
+        --coop val-morin --modalites video,telephone
+    python -m tools.import_schedule --demo-if-empty      # make run: three weeks of fictional availability
+
+CSV columns: clinicien,type,coop,modalites,debut,fin (modalites separated by ";", times as
+"YYYY-MM-DD HH:MM" in Quebec time). A bad line stops the import and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import redis
+
+from bot.availability import QUEBEC, Availability, ScheduleError, demo_blocks, parse_csv, parse_ics
+from bot.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("file", nargs="?", type=Path)
+    parser.add_argument("--demo-if-empty", action="store_true")
+    parser.add_argument("--clinicien")
+    parser.add_argument("--type")
+    parser.add_argument("--coop")
+    parser.add_argument("--modalites", default="video,telephone")
+    args = parser.parse_args(argv)
+    availability = Availability(redis.Redis.from_url(load_settings().redis_url, decode_responses=True))
+    if args.demo_if_empty:
+        if availability.empty():
+            count = availability.add(demo_blocks(datetime.now(QUEBEC).date()))
+            print(f"Horaire vide: {count} plages de démonstration ajoutées.")
+        return 0
+    if args.file is None:
+        parser.error("a file, or --demo-if-empty")
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+        if args.file.suffix.lower() == ".ics":
+            if not (args.clinicien and args.type and args.coop):
+                parser.error(".ics needs --clinicien, --type and --coop")
+            blocks = parse_ics(text, args.clinicien, args.type, args.coop, args.modalites.split(","))
+        else:
+            blocks = parse_csv(text)
+    except (OSError, UnicodeDecodeError, ScheduleError) as error:
+        print(f"{args.file}: {error}. Rien n'a été importé.", file=sys.stderr)
+        return 2
+    print(f"{availability.add(blocks)} plages importées.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
