@@ -6,7 +6,7 @@ RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
 DATA ?= ../shared/samples/triage_sample.csv
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test lint typecheck unit validate conversations triage-eval bench-triage sms-report import-schedule import-members shell clean
+.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate conversations triage-eval bench bench-triage sms-report import-schedule import-members shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ typecheck: setup ## mypy
 unit: setup-test web ## pytest (unit, action, triage, end-to-end and browser tests)
 	$(PY) -m pytest
 
+test-scale: setup-test train web ## two Rasa processes behind nginx: load, kill -9, Redis restart, bad input (minutes)
+	@WITH_NGINX=1 bash scripts/bootstrap.sh
+	$(PY) -m pytest -m scale tests/scale
+
 validate: setup ## rasa data validate
 	$(RASA) data validate
 
@@ -50,6 +54,9 @@ conversations: train ## Rasa conversation tests, failing on any prediction error
 
 triage-eval: train ## score triage on DATA (message,expected) into OUT (message,predicted,reason)
 	$(PY) -m tools.triage_eval --data $(DATA) --out $(OUT)
+
+bench: train web ## throughput and latency of the stack (REST, SMS) and of a stock rasa init: docs/bench.md, .png
+	$(PY) -m tools.bench
 
 bench-triage: train ## median and p95 time to triage one message
 	$(PY) -m tools.bench_triage

@@ -173,6 +173,11 @@ class HandoffDesk:
             )
         )
         if won:
+            from bot.metrics import record_claim_wait
+
+            ticket = self.get(ticket_id)
+            if ticket:
+                record_claim_wait(self.redis, ticket.claimed_at - ticket.created)
             self.redis.sadd(f"{PREFIX}pris:{clinician}", ticket_id)
             self.post(ticket_id, "pris", clinician_name, "")
         return won

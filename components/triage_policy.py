@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.booking_flow import wants as wants_booking
+from bot.metrics import METRICS
 from bot.settings import load_settings
 from bot.text import normalise
 from bot.triage import ClassifierSignal, Decision, Disposition, load_triage
@@ -101,6 +103,7 @@ class TriagePolicy(Policy):
         probabilities = self._default_predictions(domain)
         step = _step_after_user_message(tracker)
         if step == "triage":
+            began = time.perf_counter()
             decision = self.decide(tracker)
             record = decision.as_record()
             disposition = decision.disposition
@@ -108,6 +111,8 @@ class TriagePolicy(Policy):
                 disposition = Disposition.CLINICIEN
                 record = {**record, "disposition": disposition.value, "source": "incompris"}
             logger.info(json.dumps({"event": "triage", **record}, ensure_ascii=False))
+            channel = tracker.latest_message.input_channel if tracker.latest_message else None
+            METRICS.message(channel or "", disposition.value, time.perf_counter() - began)
             events = [SlotSet(SLOT_DISPOSITION, disposition.value), SlotSet(SLOT_REASON, record)]
             if tracker.get_slot(SLOT_HANDOFF):
                 probabilities[domain.index_for_action(ACTION_RELAY)] = 1.0

@@ -64,7 +64,7 @@ def make_app(
     rules: BookingRules,
     secure_cookies: bool = False,
 ) -> web.Application:
-    app = web.Application(middlewares=[_security_headers, _sessions], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[_security_headers, _bad_input, _sessions], client_max_size=64 * 1024)
     app[DESK], app[ACCOUNTS], app[AUDIT], app[DELIVERY], app[CONTENT] = desk, accounts, audit, delivery, content
     app[BOOKINGS], app[AVAILABILITY], app[RULES] = BookingStore(desk.redis), Availability(desk.redis), rules
     app[SETTINGS] = {"timeout": timeout_seconds, "secure": secure_cookies}
@@ -109,11 +109,22 @@ PUBLIC = {"/sante", "/connexion"}
 
 
 @web.middleware
+async def _bad_input(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A form that cannot be read (wrong encoding, broken body) is the sender's error: 400, not 500."""
+    try:
+        return await handler(request)
+    except (UnicodeDecodeError, ValueError):
+        return web.Response(status=400, text="Requête illisible.")
+
+
+@web.middleware
 async def _sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every page but the login needs a session; every POST its CSRF token and a matching Origin."""
     if request.method == "POST":
         origin = request.headers.get("Origin")
-        if origin and origin != f"{request.scheme}://{request.host}":
+        # Behind a TLS terminator the console sees http: the proxy says what the browser used.
+        scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+        if origin and origin != f"{scheme}://{request.host}":
             return web.Response(status=403, text="Origine refusée.")
     if request.path in PUBLIC or request.path.startswith("/static/"):
         return await handler(request)

@@ -2,7 +2,8 @@
 # Starts everything for local use: Redis (unless REDIS_URL is set), the action server and the
 # Rasa server with the REST and SMS channels. Without Twilio credentials in the environment, SMS
 # goes to a local Twilio-compatible server with a texting simulator (no real SMS is sent).
-# Ctrl-C stops every process this script started.
+# Ctrl-C stops every process this script started. A process that dies is started again (Redis
+# from its append-only file, a Rasa server with its model), as a service manager would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
@@ -16,13 +17,27 @@ RUN_DIR=${RUN_DIR:-.run}
 mkdir -p "$RUN_DIR/redis" "$RUN_DIR/logs"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 
-pids=()
+declare -A name_of=() command_of=() log_of=()
+launch() {  # launch NAME LOGFILE COMMAND...: start in the background, remembered for restarts
+  local name=$1 log=$2; shift 2
+  command_of[$name]=$(printf '%q ' "$@")
+  log_of[$name]=$log
+  "$@" >>"$RUN_DIR/logs/$log" 2>&1 &
+  name_of[$!]=$name
+}
+relaunch() {
+  local name=$1
+  eval "exec ${command_of[$name]}" >>"$RUN_DIR/logs/${log_of[$name]}" 2>&1 &  # exec: the PID is the process
+  name_of[$!]=$name
+}
 stop_all() {
   trap - INT TERM EXIT
-  if ((${#pids[@]})); then
-    echo; echo "==> stopping (${pids[*]})"
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
+  stopping=1
+  local running=("${!name_of[@]}")
+  if ((${#running[@]})); then
+    echo; echo "==> stopping (${running[*]})"
+    kill -TERM "${running[@]}" 2>/dev/null || true
+    wait "${running[@]}" 2>/dev/null || true
   fi
 }
 # A requested stop (Ctrl-C, kill) is a clean exit.
@@ -33,7 +48,7 @@ wait_for() {  # wait_for NAME SECONDS COMMAND...
   local name=$1 limit=$2; shift 2
   for ((i = 0; i < limit * 2; i++)); do
     if "$@" >/dev/null 2>&1; then return 0; fi
-    for pid in "${pids[@]}"; do
+    for pid in "${!name_of[@]}"; do
       kill -0 "$pid" 2>/dev/null || { echo "$name stopped; see $RUN_DIR/logs/" >&2; exit 1; }
     done
     sleep 0.5
@@ -45,9 +60,8 @@ wait_for() {  # wait_for NAME SECONDS COMMAND...
 if [ -z "${REDIS_URL:-}" ]; then
   # The embedded default: a real Redis server, private to this checkout, with an append-only
   # file so conversations survive a restart.
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$RUN_DIR/redis" \
-    --appendonly yes --appendfsync everysec --save "" --logfile "$RUN_DIR/logs/redis.log" &
-  pids+=($!)
+  launch Redis redis-stdout.log redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$RUN_DIR/redis" \
+    --appendonly yes --appendfsync everysec --save "" --logfile "$RUN_DIR/logs/redis.log"
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   wait_for Redis 10 redis-cli -p "$REDIS_PORT" ping
   # Only the embedded Redis gets fictional members; a real registry is imported with
@@ -68,9 +82,8 @@ if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
   export TWILIO_AUTH_TOKEN
   export TWILIO_FROM_NUMBER=${TWILIO_FROM_NUMBER:-+18195550100}
   export TWILIO_API_BASE_URL=http://127.0.0.1:$TWILIO_LOCAL_PORT
-  .venv/bin/python -m tools.twilio_local --port "$TWILIO_LOCAL_PORT" \
-    --webhook-url "$PUBLIC_BASE_URL/webhooks/sms/webhook" >"$RUN_DIR/logs/twilio_local.log" 2>&1 &
-  pids+=($!)
+  launch "Local Twilio server" twilio_local.log .venv/bin/python -m tools.twilio_local --port "$TWILIO_LOCAL_PORT" \
+    --webhook-url "$PUBLIC_BASE_URL/webhooks/sms/webhook"
   wait_for "Local Twilio server" 30 curl -sf "http://127.0.0.1:$TWILIO_LOCAL_PORT/health"
   sms_info="SMS simulator       http://127.0.0.1:$TWILIO_LOCAL_PORT/  (local: no real SMS is sent)"
 else
@@ -83,12 +96,63 @@ if [ "$ACTIONS_PORT" != 5055 ]; then
   sed "s#localhost:5055#localhost:$ACTIONS_PORT#" endpoints.yml > "$endpoints"
 fi
 
-.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions >"$RUN_DIR/logs/actions.log" 2>&1 &
-pids+=($!)
-.venv/bin/rasa run --enable-api --interface 127.0.0.1 --port "$RASA_PORT" \
-  --model models/coop-sante.tar.gz --endpoints "$endpoints" --credentials credentials.yml \
-  >"$RUN_DIR/logs/rasa.log" 2>&1 &
-pids+=($!)
+launch "Action server" actions.log .venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions
+start_rasa() {  # start_rasa NAME PORT LOG
+  launch "$1" "$3" .venv/bin/rasa run --enable-api --interface 127.0.0.1 --port "$2" \
+    --model models/coop-sante.tar.gz --endpoints "$endpoints" --credentials credentials.yml
+}
+# RASA_PROCESSES=N (N > 1): N Rasa servers on the next ports, behind nginx on RASA_PORT. They share
+# the Redis stores and the Socket.IO Redis manager; Socket.IO long-polling sticks to one server.
+RASA_PROCESSES=${RASA_PROCESSES:-1}
+rasa_ports=()
+if ((RASA_PROCESSES > 1)); then
+  for ((i = 1; i <= RASA_PROCESSES; i++)); do
+    rasa_ports+=($((RASA_PORT + i)))
+    start_rasa "Rasa server $i" $((RASA_PORT + i)) "rasa-$i.log"
+  done
+  mkdir -p "$RUN_DIR/nginx"
+  servers=$(for port in "${rasa_ports[@]}"; do echo "    server 127.0.0.1:$port max_fails=1 fail_timeout=10s;"; done)
+  cat >"$RUN_DIR/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $RUN_DIR/nginx/nginx.pid;
+error_log $RUN_DIR/logs/nginx.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $RUN_DIR/nginx/body;
+  proxy_temp_path $RUN_DIR/nginx/proxy;
+  fastcgi_temp_path $RUN_DIR/nginx/fastcgi;
+  uwsgi_temp_path $RUN_DIR/nginx/uwsgi;
+  scgi_temp_path $RUN_DIR/nginx/scgi;
+  upstream rasa { least_conn;
+$servers
+  }
+  upstream rasa_sticky { ip_hash;
+$servers
+  }
+  server {
+    listen 127.0.0.1:$RASA_PORT;
+    client_max_body_size 64k;
+    # Bodies and answers stay in memory: nginx's workers may not write to a private run folder.
+    client_body_buffer_size 64k;
+    proxy_max_temp_file_size 0;
+    proxy_read_timeout 60s;
+    proxy_set_header Host \$host;
+    proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    # A POST is never replayed on another server (it could be processed twice): only a
+    # connection that failed before reaching a server is retried.
+    proxy_next_upstream error timeout;
+    location /socket.io/ { proxy_pass http://rasa_sticky; proxy_http_version 1.1; proxy_buffering off; }
+    location / { proxy_pass http://rasa; proxy_http_version 1.1; }
+  }
+}
+NGINX
+  launch nginx nginx-stdout.log /usr/sbin/nginx -c "$RUN_DIR/nginx/nginx.conf" -p "$RUN_DIR/nginx"
+else
+  rasa_ports+=("$RASA_PORT")
+  start_rasa "Rasa server" "$RASA_PORT" rasa.log
+fi
 
 # The clinician console. Demo accounts only on the embedded Redis, their passwords printed once.
 CONSOLE_PORT=${CONSOLE_PORT:-5020}
@@ -97,18 +161,20 @@ console_accounts="  (accounts: python -m tools.console_user add EMAIL --name NAM
 if [ -n "${embedded_redis:-}" ]; then
   console_accounts=$(.venv/bin/python -m tools.console_user demo)
 fi
-.venv/bin/python -m console --port "$CONSOLE_PORT" >"$RUN_DIR/logs/console.log" 2>&1 &
-pids+=($!)
+launch Console console.log .venv/bin/python -m console --port "$CONSOLE_PORT"
 
 start=$(date +%s)
 wait_for "Action server" 120 curl -sf "http://localhost:$ACTIONS_PORT/health"
-wait_for "Rasa server" 180 curl -sf "http://localhost:$RASA_PORT/status"
+for port in "${rasa_ports[@]}"; do
+  wait_for "Rasa server" 300 curl -sf "http://localhost:$port/status"
+done
+wait_for "Rasa (front)" 30 curl -sf "http://localhost:$RASA_PORT/status"
 wait_for "Console" 30 curl -sf "http://127.0.0.1:$CONSOLE_PORT/sante"
 
 cat <<INFO
 
 Coop Santé Triage is up ($(( $(date +%s) - start )) s to load).
-  Rasa server (REST)  http://localhost:$RASA_PORT/webhooks/rest/webhook
+  Rasa server (REST)  http://localhost:$RASA_PORT/webhooks/rest/webhook  (${RASA_PROCESSES} process(es))
   Web chat demo page  http://127.0.0.1:$RASA_PORT/webhooks/web/demo
   Clinician console   http://127.0.0.1:$CONSOLE_PORT/
 $console_accounts
@@ -120,5 +186,16 @@ $console_accounts
 Try:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"moi","message":"quelles sont vos heures?"}'
 Ctrl-C stops everything.
 INFO
-wait -n "${pids[@]}" || true
-echo "A process stopped; see $RUN_DIR/logs/." >&2
+stopping=0
+while ((!stopping)); do
+  gone=""
+  wait -n -p gone "${!name_of[@]}" 2>/dev/null || true
+  if [ -z "$gone" ] || ((stopping)); then continue; fi
+  name=${name_of[$gone]:-}
+  unset "name_of[$gone]"
+  [ -n "$name" ] || continue
+  sleep 1  # a stop requested meanwhile (Ctrl-C) runs its trap here, before any restart
+  ((stopping)) && break
+  echo "$(date '+%F %T') $name stopped; starting it again (logs in $RUN_DIR/logs/)" >&2
+  relaunch "$name"
+done

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 import uuid
 from collections import Counter
 
@@ -126,3 +127,11 @@ def test_a_demo_member_books_lists_and_cancels_a_consultation(stack: subprocess.
     assert "Vos rendez-vous" in listed
     assert "C'est annulé" in " ".join(say("annuler 1", sender))
     assert "aucun rendez-vous" in " ".join(say("mes rendez-vous", sender))
+
+
+def test_prometheus_metrics(stack: subprocess.Popen[str]) -> None:
+    say("c'est quoi vos heures?")
+    with urllib.request.urlopen(f"http://localhost:{PORTS['RASA_PORT']}/webhooks/metrics/", timeout=10) as response:
+        text = response.read().decode()
+    assert 'coopsante_messages_total{canal="rest"}' in text
+    assert "coopsante_dispositions_total" in text and "coopsante_relais_en_attente" in text

@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import sys
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ class SentMessage:
     date_sent: str | None = None
     error_code: int | None = None
     error_message: str | None = None
+    accepted_at: float = field(default_factory=time.time)  # for latency measurements (make bench)
 
     @property
     def uri(self) -> str:
@@ -138,6 +140,7 @@ class SentMessage:
             "status": self.status,
             "error_code": self.error_code,
             "date_created": self.date_created,
+            "accepted_at": self.accepted_at,
         }
 
 

@@ -1,0 +1,82 @@
+"""Prometheus metrics of a Rasa process, in the text exposition format (no extra dependency).
+
+Counters live in the process (Prometheus scrapes each process); handoff figures are read from
+Redis at scrape time, so every process reports the same queue.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+CLAIM_WAIT_KEY = "coopsante:metriques:prise"  # hash: count, sum of seconds from ticket to claim
+
+
+@dataclass
+class Metrics:
+    messages: Counter[str] = field(default_factory=Counter)  # by channel
+    dispositions: Counter[str] = field(default_factory=Counter)
+    triage_seconds_sum: float = 0.0
+    triage_count: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def message(self, channel: str, disposition: str, seconds: float) -> None:
+        with self.lock:
+            self.messages[channel or "inconnu"] += 1
+            self.dispositions[disposition] += 1
+            self.triage_seconds_sum += seconds
+            self.triage_count += 1
+
+    def exposition(self, redis: Any | None) -> str:
+        with self.lock:
+            lines = [
+                "# HELP coopsante_messages_total Member messages read by this process, by channel.",
+                "# TYPE coopsante_messages_total counter",
+                *(f'coopsante_messages_total{{canal="{c}"}} {n}' for c, n in sorted(self.messages.items())),
+                "# HELP coopsante_dispositions_total Triage dispositions, by disposition.",
+                "# TYPE coopsante_dispositions_total counter",
+                *(
+                    f'coopsante_dispositions_total{{disposition="{d}"}} {n}'
+                    for d, n in sorted(self.dispositions.items())
+                ),
+                "# HELP coopsante_triage_seconds Time to triage one message.",
+                "# TYPE coopsante_triage_seconds summary",
+                f"coopsante_triage_seconds_sum {self.triage_seconds_sum:.6f}",
+                f"coopsante_triage_seconds_count {self.triage_count}",
+            ]
+        if redis is not None:
+            lines += _handoff(redis)
+        return "\n".join(lines) + "\n"
+
+
+def _handoff(redis: Any) -> list[str]:
+    from bot.handoff import QUEUE, HandoffDesk
+
+    waiting = HandoffDesk(redis).queue()
+    oldest = max((time.time() - t.created for t in waiting), default=0.0)
+    claims = redis.hgetall(CLAIM_WAIT_KEY) or {}
+    return [
+        "# HELP coopsante_relais_en_attente Handoff tickets waiting for a clinician.",
+        "# TYPE coopsante_relais_en_attente gauge",
+        f"coopsante_relais_en_attente {redis.zcard(QUEUE)}",
+        "# HELP coopsante_relais_attente_max_secondes How long the oldest waiting ticket has waited.",
+        "# TYPE coopsante_relais_attente_max_secondes gauge",
+        f"coopsante_relais_attente_max_secondes {oldest:.1f}",
+        "# HELP coopsante_relais_prise_secondes Waiting time from ticket to claim.",
+        "# TYPE coopsante_relais_prise_secondes summary",
+        f"coopsante_relais_prise_secondes_sum {float(claims.get('somme', 0)):.1f}",
+        f"coopsante_relais_prise_secondes_count {int(claims.get('nombre', 0))}",
+    ]
+
+
+def record_claim_wait(redis: Any, seconds: float) -> None:
+    pipe = redis.pipeline()
+    pipe.hincrbyfloat(CLAIM_WAIT_KEY, "somme", seconds)
+    pipe.hincrby(CLAIM_WAIT_KEY, "nombre", 1)
+    pipe.execute()
+
+
+METRICS = Metrics()  # this process's counters
