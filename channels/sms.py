@@ -25,13 +25,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.content import Content, load_content
+from bot.content import Content
 from bot.pseudonym import pseudonym
 from bot.settings import load_settings
 from bot.sms_conversation import BotMessage, SmsTexts, SmsTurn, load_sms_texts, parse_form, screen, write_turn
 from bot.sms_keywords import OptOuts, keyword
 from bot.sms_sender import SmsSender, TwilioSettings
 from bot.sms_text import chosen
+from channels import resources
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +97,13 @@ class SmsInput(InputChannel):
         if not settings.configured:
             log.warning("sms.off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sending number to turn SMS on")
 
-    @cached_property
+    @property
     def redis(self) -> redis.Redis[str]:
-        return redis.Redis.from_url(load_settings().redis_url, decode_responses=True)
+        return resources.redis_client()
 
-    @cached_property
+    @property
     def content(self) -> Content:
-        settings = load_settings()
-        return load_content(settings.content_dir, settings.default_coop)
+        return resources.content()
 
     @cached_property
     def texts(self) -> SmsTexts:

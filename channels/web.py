@@ -23,7 +23,6 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,11 +37,12 @@ from sanic.response import HTTPResponse
 
 from bot.availability import load_rules
 from bot.bookings import BookingStore
-from bot.content import Content, load_content
+from bot.content import Content
 from bot.ics import booking_ics, key_matches
 from bot.pseudonym import pseudonym
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.web_identity import WebIdentities, verified_member
+from channels import resources
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +101,13 @@ class WebChatInput(SocketIOInput):
         self.per_minute = per_minute
         self._blueprint: _AppAwareBlueprint | None = None
 
-    @cached_property
+    @property
     def redis(self) -> redis.Redis[str]:
-        return redis.Redis.from_url(load_settings().redis_url, decode_responses=True)
+        return resources.redis_client()
 
-    @cached_property
+    @property
     def content(self) -> Content:
-        settings = load_settings()
-        return load_content(settings.content_dir, settings.default_coop)
+        return resources.content()
 
     def get_output_channel(self) -> OutputChannel | None:
         return SocketIOOutput(self.sio, BOT_EVENT) if self.sio else None

@@ -265,10 +265,7 @@ def _free_slots(app: web.Application, coop: str, modality: str) -> list[Slot]:
 async def _transcript(request: web.Request, ticket: Ticket) -> list[dict[str, Any]]:
     """The conversation before the handoff, from Rasa's tracker (user and bot messages)."""
     delivery = request.app[DELIVERY]
-    query = {"include_events": "ALL"}
-    if delivery.rasa_token:
-        query["token"] = delivery.rasa_token
-    url = f"{delivery.rasa_url}/conversations/{urllib.parse.quote(ticket.conversation, safe='+')}/tracker"
+    url, query = delivery.tracker_url(ticket.conversation, "tracker", "ALL")
     try:
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession() as client, client.get(url, params=query, timeout=timeout) as answer:

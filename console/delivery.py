@@ -65,15 +65,19 @@ class MemberDelivery:
             await self.record(ticket.conversation, [_bot_event(text, author)])
         return delivered
 
-    async def record(self, conversation: str, events: list[dict[str, Any]]) -> None:
-        """Append events to the Rasa conversation (Rasa's HTTP API, under its lock).
+    def tracker_url(self, conversation: str, suffix: str, include_events: str) -> tuple[str, dict[str, str]]:
+        """A conversation's address in Rasa's HTTP API, and its query (with the token when set).
 
         Sanic does not decode %2B in a path, so a phone's "+" stays as it is ("+" is literal in a path).
         """
-        query = {"include_events": "NONE"}
+        query = {"include_events": include_events}
         if self.rasa_token:
             query["token"] = self.rasa_token
-        url = f"{self.rasa_url}/conversations/{urllib.parse.quote(conversation, safe='+')}/tracker/events"
+        return f"{self.rasa_url}/conversations/{urllib.parse.quote(conversation, safe='+')}/{suffix}", query
+
+    async def record(self, conversation: str, events: list[dict[str, Any]]) -> None:
+        """Append events to the Rasa conversation (Rasa's HTTP API, under its lock)."""
+        url, query = self.tracker_url(conversation, "tracker/events", "NONE")
         timeout = aiohttp.ClientTimeout(total=15)
         async with (
             aiohttp.ClientSession() as session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,12 +37,25 @@ def live_triage() -> Iterator[object]:
     yield LiveTriage(MODEL)
 
 
+def wait_for_redis(client: Any) -> None:
+    """Until a Redis server that was just started answers (up to 5 s)."""
+    import time
+
+    import redis
+
+    for _ in range(100):
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            time.sleep(0.05)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis server for the tests, on a free port, thrown away afterwards."""
     import socket
     import subprocess
-    import time
 
     import redis
 
@@ -54,13 +68,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
+    wait_for_redis(redis.Redis.from_url(url))
     yield url
     server.terminate()
     server.wait(timeout=10)

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import redis
 
 from bot.availability import QUEBEC, Availability, Block, ScheduleError, load_rules, parse_csv, parse_ics, slots_of
 from bot.bookings import BookingStore
+from tests.conftest import wait_for_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules(ROOT / "content")
@@ -153,12 +153,7 @@ def test_a_confirmed_booking_survives_a_kill_9_of_redis(tmp_path: Path) -> None:
     def start() -> tuple[subprocess.Popen[bytes], redis.Redis[str]]:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         client = redis.Redis(port=port, decode_responses=True)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
+        wait_for_redis(client)
         return process, client
 
     server, client = start()

@@ -1,0 +1,21 @@
+"""What the channels of one Rasa process share: one Redis connection pool, the coop content."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import redis
+
+from bot.content import Content, load_content
+from bot.settings import load_settings
+
+
+@cache
+def redis_client() -> redis.Redis[str]:
+    return redis.Redis.from_url(load_settings().redis_url, decode_responses=True)
+
+
+@cache
+def content() -> Content:
+    settings = load_settings()
+    return load_content(settings.content_dir, settings.default_coop)
