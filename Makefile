@@ -6,7 +6,7 @@ RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
 DATA ?= ../shared/samples/triage_sample.csv
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate conversations triage-eval bench bench-triage sms-report import-schedule import-members shell clean
+.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations bench bench-triage sms-report import-schedule import-members shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -26,10 +26,10 @@ run: train web ## start Redis, the action server and Rasa (REST, SMS, web chat o
 setup-test: ## setup, plus the Chromium the browser tests drive
 	@WITH_BROWSER=1 bash scripts/bootstrap.sh
 
-test: setup-test ## everything CI runs: ruff, mypy, pytest (with browser tests), rasa data validate, rasa test
+test: setup-test ## everything CI runs: ruff, mypy, rasa data validate, pytest (conversation scripts and browser tests included)
 	@$(MAKE) --no-print-directory web lint typecheck
 	@$(MAKE) --no-print-directory train
-	@$(MAKE) --no-print-directory validate unit conversations
+	@$(MAKE) --no-print-directory validate unit
 
 lint: setup ## ruff
 	$(VENV)/bin/ruff check .
@@ -38,7 +38,7 @@ lint: setup ## ruff
 typecheck: setup ## mypy
 	$(VENV)/bin/mypy
 
-unit: setup-test web ## pytest (unit, action, triage, end-to-end and browser tests)
+unit: setup-test web ## pytest (triage, dialogue and conversation scripts, end-to-end and browser tests)
 	$(PY) -m pytest
 
 test-scale: setup-test train web ## two Rasa processes behind nginx: load, kill -9, Redis restart, bad input (minutes)
@@ -48,12 +48,14 @@ test-scale: setup-test train web ## two Rasa processes behind nginx: load, kill 
 validate: setup ## rasa data validate
 	$(RASA) data validate
 
-conversations: train ## Rasa conversation tests, failing on any prediction error
-	$(RASA) test core --stories tests/conversations --model models/coop-sante.tar.gz \
-	  --fail-on-prediction-errors --out results/conversations
-
-triage-eval: train ## score triage on DATA (message,expected) into OUT (message,predicted,reason)
+triage-eval: train ## score triage on DATA (message,expected; or .jsonl conversations) into OUT
 	$(PY) -m tools.triage_eval --data $(DATA) --out $(OUT)
+
+triage-crossval: setup ## triage on each corpus writer with a classifier trained on the others (minutes)
+	$(PY) -m tools.triage_crossval
+
+triage-conversations: train ## multi-turn triage over REST on a running stack: make triage-conversations DATA=x.jsonl
+	$(PY) -m tools.triage_conversations --data $(DATA) $(ARGS)
 
 bench: train web ## throughput and latency of the stack (REST, SMS) and of a stock rasa init: docs/bench.md, .png
 	$(PY) -m tools.bench

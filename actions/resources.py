@@ -1,28 +1,29 @@
-"""Content and triage rules, loaded once per action server process, on first use."""
+"""What the action server builds once per process: content, the answer finder, stores over one Redis."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
 from functools import cache
-from typing import Any
 
 import redis
-from rasa_sdk import Tracker
 
+from bot.answers import AnswerFinder, load_answer_finder
 from bot.attempts import AttemptLimiter
 from bot.audit import AuditLog
-from bot.availability import Availability, BookingRules, load_rules
-from bot.booking_flow import Desk
+from bot.availability import Availability, load_rules
 from bot.bookings import BookingStore, ReminderMarks
-from bot.consent import ConsentNotice, ConsentStore, load_notice
+from bot.consent import ConsentStore, load_notice
 from bot.content import Content, load_content
+from bot.dialogue.services import Services
 from bot.handoff import HandoffDesk
+from bot.ics import link_key
 from bot.member_store import MemberRegistry
 from bot.otp import OneTimeCodes
-from bot.settings import load_settings
+from bot.privacy import request_erasure
+from bot.settings import PROJECT_ROOT, load_settings
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
-from bot.triage import Triage, load_triage
+from bot.triage.table import load_table
 from bot.verification import Verifier
 from bot.web_identity import WebIdentities
 
@@ -34,31 +35,23 @@ def content() -> Content:
 
 
 @cache
-def triage() -> Triage:
-    return load_triage(load_settings().safety_dir)
+def answer_finder() -> AnswerFinder:
+    return load_answer_finder(content(), PROJECT_ROOT / "data" / "faq")
 
 
 @cache
 def redis_client() -> redis.Redis[str]:
-    return redis.Redis.from_url(load_settings().redis_url, decode_responses=True)
+    return redis.Redis.from_url(load_settings().redis_url, decode_responses=True, socket_timeout=10)
 
 
 @cache
-def consent_notice() -> ConsentNotice:
-    return load_notice(load_settings().content_dir)
+def finding_labels() -> dict[str, dict[str, str]]:
+    return {f.id: dict(f.label) for f in load_table(load_settings().safety_dir).findings}
 
 
-def consent_store() -> ConsentStore:
-    return ConsentStore(redis_client())
-
-
-def registry() -> MemberRegistry:
-    return MemberRegistry(redis_client())
-
-
-def verifier() -> Verifier:
-    client = redis_client()
-    return Verifier(MemberRegistry(client), AttemptLimiter(client), OneTimeCodes(client), AuditLog(client))
+def labels(ids: object, language: str) -> list[str]:
+    table = finding_labels()
+    return [table[i].get(language) or table[i]["fr"] for i in ids if isinstance(i, str) and i in table]  # type: ignore[attr-defined]
 
 
 def sms_sender() -> SmsSender:
@@ -66,39 +59,34 @@ def sms_sender() -> SmsSender:
     return SmsSender(TwilioSettings.from_env(), OptOuts(redis_client()))
 
 
-@cache
-def booking_rules() -> BookingRules:
-    return load_rules(load_settings().content_dir)
+def services(client: redis.Redis[str] | None = None) -> Services:
+    """Everything a turn needs, over one Redis (this process's own unless a test passes one)."""
+    settings = load_settings()
+    client = client if client is not None else redis_client()
+    registry = MemberRegistry(client)
 
+    def send_code(phone: str, text: str, coop_id: str) -> None:
+        coop = content().coop(coop_id)
+        sms_sender().send(phone, text, from_number=coop.sms_number or None)
 
-def booking_desk(now: datetime, summary: dict[str, str] | None = None) -> Desk:
-    client = redis_client()
-    return Desk(booking_rules(), Availability(client), BookingStore(client), now, summary or {})
-
-
-def reminder_marks() -> ReminderMarks:
-    return ReminderMarks(redis_client())
-
-
-def handoff_desk() -> HandoffDesk:
-    return HandoffDesk(redis_client(), load_settings().tracker_retention_seconds)
-
-
-def web_identities() -> WebIdentities:
-    return WebIdentities(redis_client())
-
-
-def coop_id(tracker: Tracker) -> str | None:
-    """The conversation's coop: its `coop` slot, else the `coop` field of the message metadata."""
-    slot = tracker.get_slot("coop")
-    if slot:
-        return str(slot)
-    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
-    value = metadata.get("coop")
-    return str(value) if value else None
-
-
-def latest_intent(tracker: Tracker) -> str:
-    """The intent of the member's latest message (the one that triggered the action)."""
-    intent: dict[str, Any] = tracker.latest_message.get("intent") or {}
-    return str(intent.get("name") or "")
+    base = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    return Services(
+        content=content(),
+        answers=answer_finder(),
+        labels=labels,
+        consent_notice=load_notice(settings.content_dir),
+        consents=ConsentStore(client),
+        registry=registry,
+        verifier=Verifier(registry, AttemptLimiter(client), OneTimeCodes(client), AuditLog(client)),
+        send_code=send_code,
+        vouched_member=WebIdentities(client).member,
+        handoff=HandoffDesk(client, settings.tracker_retention_seconds),
+        booking_rules=load_rules(settings.content_dir),
+        availability=Availability(client),
+        bookings=BookingStore(client),
+        reminders=ReminderMarks(client),
+        erase=lambda sender: request_erasure(client, sender),
+        retention_days=settings.tracker_retention_days,
+        public_base_url=base,
+        ics_link=lambda booking_id: f"{base}/webhooks/web/rdv/{booking_id}.ics?cle={link_key(client, booking_id)}",
+    )

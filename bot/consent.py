@@ -21,13 +21,28 @@ KEY = "coopsante:consentement:{}"
 @dataclass(frozen=True)
 class ConsentNotice:
     version: str
-    notice: str
-    declined: str
+    notice: dict[str, str]  # language -> the notice and its question
+    declined: dict[str, str]  # language -> what the bot can still do after a no
+
+    def text(self, language: str) -> str:
+        return self.notice.get(language) or self.notice["fr"]
+
+    def declined_text(self, language: str) -> str:
+        return self.declined.get(language) or self.declined["fr"]
 
 
 def load_notice(content_dir: Path) -> ConsentNotice:
     data = yaml.safe_load((content_dir / "consent.yml").read_text(encoding="utf-8"))
-    return ConsentNotice(str(data["version"]), str(data["notice"]).strip(), str(data["declined"]).strip())
+
+    def bilingual(raw: Any) -> dict[str, str]:
+        if isinstance(raw, str):
+            return {"fr": raw.strip()}
+        return {str(k): str(v).strip() for k, v in raw.items()}
+
+    notice = ConsentNotice(str(data["version"]), bilingual(data["notice"]), bilingual(data["declined"]))
+    if "fr" not in notice.notice or "fr" not in notice.declined:
+        raise ValueError("consent.yml: the notice and the answer to a no need French text (fr:)")
+    return notice
 
 
 def consent_key(sender: str) -> str:

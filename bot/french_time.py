@@ -124,6 +124,57 @@ def french_datetime(moment: datetime) -> str:
     return f"{french_date(local.date())} à {local.hour} h{minutes}"
 
 
+_EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")  # fmt: skip
+
+
+def english_datetime(moment: datetime) -> str:
+    """'Tuesday, December 1 at 2:30 p.m.', always in Quebec time."""
+    if moment.tzinfo is None:
+        raise ValueError("english_datetime needs an aware datetime")
+    local = moment.astimezone(QUEBEC)
+    hour = local.hour % 12 or 12
+    suffix = "a.m." if local.hour < 12 else "p.m."
+    clock = f"{hour}:{local.minute:02d}" if local.minute else f"{hour}"
+    return f"{_EN_WEEKDAYS[local.weekday()]}, {_EN_MONTHS[local.month - 1]} {local.day} at {clock} {suffix}"
+
+
+def spoken_datetime(moment: datetime, language: str) -> str:
+    """A moment in the member's language."""
+    return english_datetime(moment) if language == "en" else french_datetime(moment)
+
+
+# English time words, turned into the French ones parse_window reads: a member who writes in English
+# books in English ("tomorrow morning", "Tuesday after 2pm", "next week").
+_ENGLISH_TIME = (
+    (r"\bday after tomorrow\b", "apres demain"), (r"\btomorrow\b", "demain"), (r"\btoday\b", "aujourd hui"),
+    (r"\btonight\b", "ce soir"), (r"\bthis morning\b", "ce matin"), (r"\bthis afternoon\b", "cet apres-midi"),
+    (r"\bthis evening\b", "ce soir"), (r"\bmorning\b", "matin"), (r"\bafternoon\b", "apres-midi"),
+    (r"\bevening\b", "soir"), (r"\bnext week\b", "la semaine prochaine"), (r"\bthis week\b", "cette semaine"),
+    (r"\bweekend\b", "fin de semaine"), (r"\bthis month\b", "ce mois"), (r"\bafter\b", "apres"),
+    (r"\bbefore\b", "avant"), (r"\bbetween\b", "entre"), (r"\band\b", "et"), (r"\bat\b", "a"),
+    (r"\bany ?time\b", "n importe quand"), (r"\bas soon as possible\b|\basap\b|\bsoonest\b", "au plus vite"),
+    (r"\bnoon\b", "midi"), (r"\bmonday\b", "lundi"), (r"\btuesday\b", "mardi"), (r"\bwednesday\b", "mercredi"),
+    (r"\bthursday\b", "jeudi"), (r"\bfriday\b", "vendredi"), (r"\bsaturday\b", "samedi"),
+    (r"\bsunday\b", "dimanche"), (r"\bjanuary\b", "janvier"), (r"\bfebruary\b", "fevrier"),
+    (r"\bmarch\b", "mars"), (r"\bapril\b", "avril"), (r"\bmay\b", "mai"), (r"\bjune\b", "juin"),
+    (r"\bjuly\b", "juillet"), (r"\baugust\b", "aout"), (r"\bseptember\b", "septembre"),
+    (r"\boctober\b", "octobre"), (r"\bnovember\b", "novembre"), (r"\bdecember\b", "decembre"),
+    (r"\b(\d{1,2})(st|nd|rd|th)\b", r"\1"),
+    (r"\b(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre) (\d{1,2})\b",
+     r"\2 \1"), (r"\b(\d{1,2})\s*(am)\b", r"\1 h"),
+    (r"\b(\d{1,2}):(\d\d)\s*pm\b", r"\1 h \2 pm"), (r"\b(\d{1,2})\s*pm\b", r"\1 h pm"),
+)  # fmt: skip
+
+
+def from_english(text: str) -> str:
+    out = text.lower()
+    for pattern, french in _ENGLISH_TIME:
+        out = re.sub(pattern, french, out)
+    return out
+
+
 def parse_window(text: str, now: datetime) -> Window | None:
     """The period a member means, or None when the text names no time at all.
 

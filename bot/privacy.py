@@ -8,6 +8,7 @@ audit trail are kept: the first is the coop's own file, the second the law requi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.members import Member
@@ -30,17 +31,25 @@ def take_erasure_request(redis: Any, sender_id: str) -> bool:
     return bool(redis.delete(_erase_key(sender_id)))
 
 
-def data_summary(member: Member, consent: dict[str, str], retention_days: float) -> str:
-    """A short French summary of what the assistant holds about a verified member."""
+def data_summary(member: Member, consent: dict[str, str], retention_days: float, say: Callable[..., str]) -> str:
+    """A short summary of what the assistant holds about a verified member, in their language."""
     consent_line = (
-        f"consentement {consent.get('reponse', '?')} le {consent.get('horodatage', '?')[:10]} "
-        f"(texte {consent.get('version', '?')})"
+        say(
+            "donnees.consentement",
+            reponse=consent.get("reponse", "?"),
+            date=consent.get("horodatage", "?")[:10],
+            version=consent.get("version", "?"),
+        )  # fmt: skip
         if consent
-        else "aucun consentement enregistré"
+        else say("donnees.sans_consentement")
     )
-    return (
-        f"Voici ce que l'assistant utilise: membre {member.number}, {member.first_name} {member.last_name}, "
-        f"né(e) le {member.birth_date.isoformat()}, téléphone au dossier finissant par {member.phone[-2:]}, "
-        f"adhésion {member.status}. {consent_line.capitalize()}. Nos conversations sont effacées "
-        f"après {retention_days:g} jours sans activité. Pour tout effacer, écrivez: effacer mes données."
+    return say(
+        "donnees.resume",
+        numero=member.number,
+        membre_nom=f"{member.first_name} {member.last_name}",
+        naissance=member.birth_date.isoformat(),
+        fin_telephone=member.phone[-2:],
+        statut=member.status,
+        consentement=consent_line,
+        jours=f"{retention_days:g}",
     )

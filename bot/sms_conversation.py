@@ -20,8 +20,6 @@ from bot.sms_text import pack, with_choices
 
 MAX_INBOUND_CHARS = 1600  # Twilio's limit for one message; a longer body is read up to here
 MAX_FORM_FIELDS = 100
-# The bot's answers that must reach the member whatever else holds them back (opt-out, overload).
-URGENT_RESPONSES = frozenset({"utter_triage_911", "utter_triage_crise", "utter_triage_urgence"})
 MOJIBAKE = re.compile("Ã[\u0080-\u00bf]|â€")  # UTF-8 read as Windows-1252: "Ã©" for "é", "â€™" for "’"
 
 
@@ -113,18 +111,21 @@ def screen(body: str, media_count: int) -> Screened:
 class BotMessage:
     text: str
     choices: tuple[tuple[str, str], ...] = ()  # (title, payload) of each button
-    urgent: bool = False
+    urgent: bool = False  # an emergency answer: it reaches even a phone that opted out
+    language: str = "fr"
 
     @classmethod
     def from_rasa(cls, message: Mapping[str, object]) -> BotMessage:
-        """From the dict Rasa hands an output channel (text, buttons, and the response's name)."""
+        """From the dict Rasa hands an output channel: text, buttons, and what bot/dialogue marked
+        (`urgence` on an emergency answer, `langue`: the member's language)."""
         buttons = message.get("buttons") or message.get("quick_replies") or []
         choices = tuple(
             (str(b.get("title", "")), str(b.get("payload", b.get("title", ""))))
             for b in buttons  # type: ignore[attr-defined]
             if isinstance(b, Mapping)
         )
-        return cls(str(message.get("text") or ""), choices, message.get("utter_action") in URGENT_RESPONSES)
+        language = "en" if message.get("langue") == "en" else "fr"
+        return cls(str(message.get("text") or ""), choices, bool(message.get("urgence")), language)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,6 @@ def write_turn(messages: Sequence[BotMessage], urgent_only: bool = False) -> Sms
     texts = []
     for i, message in enumerate(kept):
         titles = [title for title, _ in message.choices] if i == last_with_choices else []
-        texts.append(with_choices(message.text, titles))
+        texts.append(with_choices(message.text, titles, message.language))
     payloads = [payload for _, payload in kept[last_with_choices].choices] if last_with_choices >= 0 else []
     return SmsTurn(pack([t for t in texts if t.strip()]), payloads)

@@ -110,14 +110,15 @@ def plain(text: str) -> str:
     return re.sub(r" {2,}", " ", "".join(out))
 
 
-def with_choices(text: str, choices: Sequence[str]) -> str:
+def with_choices(text: str, choices: Sequence[str], language: str = "fr") -> str:
     """A message with buttons, written for SMS: numbered choices and how to answer."""
     if not choices:
         return text
     lines = [text.rstrip(), *(f"{i}. {title}" for i, title in enumerate(choices, start=1))]
     numbers = [str(i) for i in range(1, len(choices) + 1)]
-    how = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} ou {numbers[-1]}"
-    lines.append(f"Répondez {how}.")
+    word, reply = ("or", "Reply") if language == "en" else ("ou", "Répondez")
+    how = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} {word} {numbers[-1]}"
+    lines.append(f"{reply} {how}.")
     return "\n".join(lines)
 
 

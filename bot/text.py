@@ -74,6 +74,17 @@ SMS_SPELLINGS: dict[str, str] = {
     "doesnt": "doesn t",
     "didnt": "didn t",
     "isnt": "isn t",
+    "wasnt": "wasn t",
+    "werent": "weren t",
+    "arent": "aren t",
+    "shouldnt": "shouldn t",
+    "wouldnt": "wouldn t",
+    "hes": "he s",
+    "shes": "she s",
+    "thats": "that s",
+    "theres": "there s",
+    "whats": "what s",
+    "youre": "you re",
     "couldnt": "couldn t",
     "im": "i m",
     "ive": "i ve",
@@ -113,7 +124,7 @@ def normalise(text: str) -> str:
     does not reach across clauses.
     """
     text = strip_accents(text.translate(_APOSTROPHES).lower())
-    text = re.sub(r"(.)\1{2,}", r"\1\1", text)
+    text = re.sub(r"([a-z])\1{2,}", r"\1\1", text)  # letters only: "aideeeee", but not "000101"
     words: list[str] = []
     raw = _TOKEN.findall(text)
     for i, token in enumerate(raw):

@@ -39,6 +39,7 @@ from bot.availability import load_rules
 from bot.bookings import BookingStore
 from bot.content import Content
 from bot.ics import booking_ics, key_matches
+from bot.language import detect
 from bot.pseudonym import pseudonym
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.web_identity import WebIdentities, verified_member
@@ -54,12 +55,6 @@ MAX_PACKET_BYTES = 32 * 1024  # Socket.IO drops a connection that sends more in 
 HISTORY_MESSAGES = 100
 RATE_KEY = "coopsante:web:debit:"
 BOT_EVENT = "bot_uttered"
-
-SAY_EMPTY = "Votre message est vide. Écrivez votre question en quelques mots."
-SAY_TOO_LONG = f"Votre message est trop long ({MAX_MESSAGE_CHARS} caractères au plus). Écrivez une question à la fois."
-SAY_TOO_FAST = "Vous envoyez beaucoup de messages. Attendez une minute, s'il vous plaît. Urgence: 911."
-SAY_NO_SESSION = "La conversation n'a pas pu démarrer. Rechargez la page, s'il vous plaît. Urgence: 911."
-SAY_TECHNICAL = "Désolé, un problème technique m'empêche de répondre. Réessayez dans quelques minutes. Urgence: 911."
 
 
 def allowed_origins(env: dict[str, str] | None = None) -> list[str]:
@@ -158,12 +153,12 @@ class WebChatInput(SocketIOInput):
             state = await sio.get_session(sid)
             session_id = state.get("session")
             if not session_id:
-                await sio.emit(BOT_EVENT, {"text": SAY_NO_SESSION}, room=sid)
+                await sio.emit(BOT_EVENT, {"text": self._say("web.sans_session", "")}, room=sid)
                 return
             data = data if isinstance(data, dict) else {}
             raw = data.get("message")
             text = raw.strip() if isinstance(raw, str) else ""
-            refusal = self._refusal(text, session_id)
+            refusal = self._refusal(text, session_id, raw if isinstance(raw, str) else "")
             if refusal:
                 await sio.emit(BOT_EVENT, {"text": refusal}, room=sid)
                 return
@@ -178,22 +173,26 @@ class WebChatInput(SocketIOInput):
                 await on_new_message(message)
             except Exception:
                 log.exception("web.handling_failed")
-                await sio.emit(BOT_EVENT, {"text": SAY_TECHNICAL}, room=session_id)
+                await sio.emit(BOT_EVENT, {"text": self._say("web.technique", text)}, room=session_id)
 
         return web
 
-    def _refusal(self, text: str, session_id: str) -> str | None:
-        """Why a message is not given to the assistant, in the member's words; None when it is."""
+    def _say(self, key: str, written: str) -> str:
+        """One of the channel's own texts (content/texts.yml, `web`), in the language of what was written."""
+        return self.content.say(key, detect(written), None, limite=MAX_MESSAGE_CHARS)
+
+    def _refusal(self, text: str, session_id: str, written: str) -> str | None:
+        """Why a message is not given to the assistant, in the member's language; None when it is."""
         if not text:
-            return SAY_EMPTY
+            return self._say("web.vide", written)
         if len(text) > MAX_MESSAGE_CHARS:
-            return SAY_TOO_LONG
+            return self._say("web.trop_long", written)
         key = f"{RATE_KEY}{pseudonym(session_id)}:{int(time.time() // 60)}"
         pipe = self.redis.pipeline()
         pipe.incr(key)
         pipe.expire(key, 120)
         count = int(pipe.execute()[0])
-        return SAY_TOO_FAST if count > self.per_minute else None
+        return self._say("web.trop_vite", written) if count > self.per_minute else None
 
     async def _history(self, session_id: str | None) -> list[dict[str, Any]]:
         """The conversation so far, to show after a reload (only for a session the browser already had)."""

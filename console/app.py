@@ -25,13 +25,11 @@ from aiohttp import web
 
 from bot.audit import AuditLog
 from bot.availability import QUEBEC, Availability, Block, BookingRules, ScheduleError, Slot
-from bot.booking_flow import confirmation
+from bot.booking_flow import booking_message, language_of
 from bot.bookings import BookingStore, ReminderMarks
 from bot.clinicians import Clinician, ClinicianAccounts, Session
 from bot.content import Content
-from bot.french_time import french_datetime
 from bot.handoff import OUTCOMES, HandoffDesk, Ticket
-from bot.responses import say
 from console import pages
 from console.delivery import MemberDelivery, resume_events
 
@@ -350,7 +348,7 @@ async def close(request: web.Request) -> web.Response:
     closed = request.app[DESK].close(ticket.id, outcome, clinician.name)
     if closed:
         delivery = request.app[DELIVERY]
-        closing = say("utter_relais_ferme")
+        closing = request.app[CONTENT].say("relais.ferme", language_of(closed.summary), closed.coop)
         await delivery.send(closed, closing, record=False)
         await delivery.record(closed.conversation, resume_events(closing))
     request.app[AUDIT].access(clinician.email, "fermeture", ticket.id, outcome)
@@ -382,7 +380,7 @@ async def book_for_member(request: web.Request) -> web.Response:
     request.app[AUDIT].access(clinician.email, "reservation", ticket.id, booking.id if booking else "plage_prise")
     if booking is None:
         return _answer(request, {"reserve": False}, f"/tickets/{ticket.id}", status=409)
-    text = confirmation(booking, request.app[RULES])
+    text = booking_message(request.app[CONTENT], "rdv.par_clinicien", booking, language_of(ticket.summary))
     await request.app[DELIVERY].send(ticket, text)
     request.app[DESK].post(ticket.id, "clinicien", clinician.name, text)
     return _answer(request, {"reserve": True, "reservation": booking.id}, f"/tickets/{ticket.id}")
@@ -458,9 +456,9 @@ async def _no_answer_timer(app: web.Application) -> None:
     while True:
         try:
             for ticket in desk.overdue(timeout):
-                coop = app[CONTENT].coop(ticket.coop)
                 desk.mark_wait_notice(ticket.id)
-                await app[DELIVERY].send(ticket, say("utter_relais_attente", coop_telephone=coop.phone))
+                waiting = app[CONTENT].say("relais.attente", language_of(ticket.summary), ticket.coop)
+                await app[DELIVERY].send(ticket, waiting)
                 desk.post(ticket.id, "avis", "", "Le membre a été avisé de l'attente (811, rendez-vous).")
             await _send_reminders(app)
         except Exception:
@@ -470,18 +468,13 @@ async def _no_answer_timer(app: web.Application) -> None:
 
 async def _send_reminders(app: web.Application) -> None:
     """Booking reminders that are due: kept in Redis, so a restart loses none, and each sent once."""
-    rules, marks = app[RULES], ReminderMarks(app[DESK].redis)
+    marks = ReminderMarks(app[DESK].redis)
     for booking, kind in app[BOOKINGS].due_reminders(time.time()):
-        coop = app[CONTENT].coop(booking.coop)
-        when = french_datetime(booking.start)
-        what = f"en {rules.modality_labels[booking.modality]} avec {rules.labels[booking.clinician_type]}"
+        language = language_of(booking.summary)
         if kind == "veille":
-            text = f"Rappel: rendez-vous {when}, {what}. {rules.join[booking.modality]} Pour annuler, répondez ANNULER."
-            marks.mark(booking.conversation, booking)
-        else:
-            text = f"Rappel: votre rendez-vous est dans 1 h ({when}), {what}. "
-            text += f"Empêchement? Appelez la coop au {coop.phone}."
-        await app[DELIVERY].send(booking, text)
+            marks.mark(booking.conversation, booking)  # ANNULER in answer cancels this booking
+        key = "rdv.rappel_veille" if kind == "veille" else "rdv.rappel_heure"
+        await app[DELIVERY].send(booking, booking_message(app[CONTENT], key, booking, language))
 
 
 # --- Helpers --------------------------------------------------------------------------------------

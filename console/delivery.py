@@ -95,6 +95,6 @@ def resume_events(closing_text: str) -> list[dict[str, Any]]:
     """What hands the conversation back to the bot: the handoff slot cleared, then its closing words."""
     return [
         {"event": "slot", "name": "relais", "value": None},
-        {"event": "slot", "name": "clinicien_de_garde", "value": None},
+        {"event": "slot", "name": "triage_episode", "value": []},  # the next message starts a new request
         _bot_event(closing_text, None),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,14 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 @pytest.fixture(scope="session")
 def triage() -> Triage:
-    return load_triage(ROOT / "safety")
+    """The clinical table and the classifier (trained on safety/corpus, cached under models/)."""
+    return load_triage(ROOT / "safety", ROOT / "models")
+
+
+@pytest.fixture(scope="session")
+def triage_rules() -> Triage:
+    """The clinical table alone: what the rules decide, without the classifier."""
+    return load_triage(ROOT / "safety", with_classifier=False)
 
 
 @pytest.fixture(scope="session")
@@ -195,3 +203,59 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield folder
     for server in servers:
         server.shutdown()
+
+
+@dataclass
+class Clinic:
+    """A coop as the dialogue tests see it: real Redis stores, demo members and availability,
+    and the SMS codes the assistant sent (the outside world's boundary)."""
+
+    services: Any
+    triage: Triage
+    redis: Any
+    codes: list[tuple[str, str]] = field(default_factory=list)
+
+    def member(self, number: str) -> Any:
+        return self.services.registry.get(number)
+
+    def eligible_member(self) -> Any:
+        """A demo member in good standing with the telemedicine plan (alone on their phone)."""
+        from bot.verification import eligibility
+
+        for n in range(101, 400):
+            for prefix in ("VM", "HL"):
+                member = self.member(f"{prefix}-{n:06d}")
+                if member and eligibility(member) == "ok" and len(self.services.registry.by_phone(member.phone)) == 1:
+                    return member
+        raise AssertionError("no eligible demo member")
+
+    def on_duty(self) -> None:
+        self.services.handoff.heartbeat("infirmiere@demo.coopsante.example")
+
+    def conversation(self, channel: str = "web", sender: str | None = None, coop: str = "val-morin") -> Any:
+        import uuid
+
+        from tests.conversation import Conversation
+
+        return Conversation(
+            self.services, self.triage, sender=sender or f"web-{uuid.uuid4().hex}", channel=channel, coop=coop
+        )
+
+
+@pytest.fixture
+def clinic(redis_client: Any, triage: Triage) -> Clinic:
+    from datetime import datetime, timedelta
+
+    from actions.resources import services
+    from bot.availability import QUEBEC, Availability, demo_blocks
+    from bot.member_store import MemberRegistry
+    from bot.members import parse_registry
+    from tools.demo_members import demo_registry_csv
+
+    MemberRegistry(redis_client).upsert(parse_registry(demo_registry_csv()).members)
+    Availability(redis_client).add(demo_blocks((datetime.now(QUEBEC) + timedelta(days=1)).date()))
+    built = services(redis_client)
+    sent: list[tuple[str, str]] = []
+    clinic = Clinic(built, triage, redis_client, sent)
+    object.__setattr__(built, "send_code", lambda phone, text, coop: sent.append((phone, text)))
+    return clinic

@@ -6,12 +6,16 @@ from bot.consent import ConsentStore, load_notice
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_notice_says_what_the_law_asks() -> None:
+def test_the_notice_says_what_the_law_asks_in_both_languages() -> None:
     notice = load_notice(ROOT / "content")
-    text = notice.notice.lower()
+    text = notice.text("fr").lower()
     for words in ("coop", "santé", "30 jours", "effacer", "oui ou non"):
         assert words in text
-    assert "911" in notice.declined and "811" in notice.declined
+    english = notice.text("en").lower()
+    for words in ("coop", "health", "30 days", "erase", "yes or no"):
+        assert words in english
+    for language in ("fr", "en"):
+        assert "911" in notice.declined_text(language) and "811" in notice.declined_text(language)
 
 
 def test_record_and_version(redis_client: Any) -> None:

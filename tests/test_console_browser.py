@@ -152,7 +152,7 @@ def test_a_web_member_and_a_clinician(browser: Browser, clinicians: dict[str, st
     expect(luc.locator("#transcription")).to_contain_text("juste une toux seche", timeout=10_000)
 
     luc.get_by_role("button", name="Réserver pour ce membre").click()  # the first slot proposed
-    expect(log).to_contain_text("C'est réservé", timeout=10_000)
+    expect(log).to_contain_text("vous a réservé un rendez-vous", timeout=10_000)
     luc.get_by_label("Issue").select_option("consultation")
     luc.get_by_role("button", name="Fermer et rendre la main au bot").click()
     expect(log).to_contain_text("Je suis de retour", timeout=10_000)

@@ -1,23 +1,17 @@
-"""Handoff tickets, the claim race, clinician accounts, and the bot's side of a handoff (real Redis)."""
+"""Handoff tickets, the claim race and clinician accounts (real Redis). The bot's side of a handoff is in
+tests/conversations/ (waiting, relay, ANNULER, an emergency during a handoff)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
-from actions import resources
-from actions.handoff import ActionMotifRecu, ActionRelaisMessage
 from bot.clinicians import AccountError, ClinicianAccounts, hash_password, password_matches
 from bot.handoff import HandoffDesk, Ticket, new_ticket_id
-from bot.member_store import MemberRegistry
 from bot.members import Member
 
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), "+18195550101", "val-morin", "actif", None)
@@ -111,66 +105,3 @@ def test_passwords_are_slow_hashes_and_logins_lock(redis_client: Any) -> None:
     assert status == "locked"
     assert accounts.log_in("inf@coop.example", "un mot de passe long")[0] == "locked"  # even the right one
     assert accounts.log_in("personne@coop.example", "x")[0] == "refused"  # same answer as a wrong password
-
-
-@pytest.fixture
-def project_redis(redis_url: str, redis_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    resources.redis_client.cache_clear()
-    MemberRegistry(redis_client).upsert([GISELE])
-    yield redis_client
-    resources.redis_client.cache_clear()
-
-
-def rasa_tracker(text: str = "", **slots: Any) -> Tracker:
-    events = [
-        {"event": "user", "text": "mon fils fait 39 de fièvre depuis hier"},
-        {"event": "action", "name": "action_triage"},
-        {"event": "user", "text": "pour lui"},
-    ]
-    return Tracker("+18195550101", slots, {"text": text, "intent": {}}, events, False, None, {}, "action_listen")
-
-
-def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    dispatcher = CollectingDispatcher()
-    return action.run(dispatcher, t, {}), dispatcher.messages
-
-
-def test_a_verified_member_with_a_clinician_need_gets_a_ticket(project_redis: Any) -> None:
-    slots: dict[str, Any] = {"besoin": "clinicien", "triage_disposition": "info", "membre": "VM-000101"}
-    slots["pour_qui"] = "moi"
-    slots |= {"depuis_quand": "hier", "besoin_raison": {"regles": ["clinicien-fievre-enfant"]}}
-    events, messages = run(ActionMotifRecu(), rasa_tracker(**slots))
-    ticket_id = events[0]["value"]
-    assert events == [SlotSet("relais", ticket_id)]
-    assert messages[0]["response"] == "utter_relais_personne"  # nobody on duty: said honestly
-    opened = HandoffDesk(project_redis).get(ticket_id)
-    assert opened is not None and opened.member_name == "Gisèle Tremblay" and opened.channel == "sms"
-    assert opened.summary["motif"] == "mon fils fait 39 de fièvre depuis hier"
-    assert opened.summary["depuis_quand"] == "hier" and int(opened.summary["age"]) >= 77
-    assert opened.wait_notice_sent and opened.reasons == ["clinicien-fievre-enfant"]
-
-
-def test_a_consultation_need_gets_a_booking_not_a_ticket(project_redis: Any) -> None:
-    events, messages = run(ActionMotifRecu(), rasa_tracker(besoin="consultation", membre="VM-000101"))
-    assert [e["name"] for e in events] == ["rdv_flux"] and messages[0]["response"] == "utter_motif_recu"
-    assert HandoffDesk(project_redis).queue() == []
-
-
-def test_during_a_handoff_the_bot_is_silent_but_for_emergencies_and_cancel(project_redis: Any) -> None:
-    desk = HandoffDesk(project_redis)
-    opened = desk.open(ticket())
-    slots = {"relais": opened.id, "triage_disposition": "info"}
-    assert run(ActionRelaisMessage(), rasa_tracker("j'ai encore mal", **slots)) == ([], [])
-    events, messages = run(
-        ActionRelaisMessage(), rasa_tracker("j'ai mal à la poitrine", **{**slots, "triage_disposition": "911"})
-    )
-    assert events == [] and messages[0]["response"] == "utter_triage_911"
-    flagged = desk.get(opened.id)
-    assert flagged is not None and flagged.flagged
-    events, messages = run(ActionRelaisMessage(), rasa_tracker("ANNULER", **slots))
-    assert events == [SlotSet("relais", None)] and messages[0]["response"] == "utter_relais_annule"
-    cancelled = desk.get(opened.id)
-    assert cancelled is not None and cancelled.status == "ferme" and cancelled.outcome == "annule"
-    said = [(e["type"], e["texte"], e["signale"]) for e in desk.thread(opened.id)]
-    assert ("membre", "j'ai encore mal", "") in said and ("membre", "j'ai mal à la poitrine", "1") in said

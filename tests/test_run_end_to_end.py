@@ -124,7 +124,7 @@ def test_a_demo_member_books_lists_and_cancels_a_consultation(stack: subprocess.
     confirmed = " ".join(say("1", sender))
     assert "C'est réservé" in confirmed and "vidéo" in confirmed
     listed = " ".join(say("mes rendez-vous", sender))
-    assert "Vos rendez-vous" in listed
+    assert "Votre rendez-vous" in listed and "Que voulez-vous faire?" in listed
     assert "C'est annulé" in " ".join(say("annuler 1", sender))
     assert "aucun rendez-vous" in " ".join(say("mes rendez-vous", sender))
 

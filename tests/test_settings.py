@@ -7,7 +7,7 @@ def test_defaults() -> None:
     settings = load_settings({})
     assert settings.redis.port == 6380
     assert settings.tracker_retention_seconds == 30 * 86400
-    assert (settings.safety_dir / "rules.yml").exists()
+    assert (settings.safety_dir / "lexicons.yml").exists()
 
 
 def test_redis_url_parsing() -> None:

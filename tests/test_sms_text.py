@@ -153,9 +153,10 @@ def test_an_opted_out_turn_keeps_only_the_emergency_answer() -> None:
 
 def test_a_rasa_message_becomes_a_bot_message() -> None:
     message = BotMessage.from_rasa(
-        {"text": "Appelez le 911.", "utter_action": "utter_triage_911", "buttons": [{"title": "A", "payload": "/a"}]}
+        {"text": "Call 911 now.", "urgence": "911", "langue": "en", "buttons": [{"title": "A", "payload": "/a"}]}
     )
-    assert message == BotMessage("Appelez le 911.", (("A", "/a"),), True)
+    assert message == BotMessage("Call 911 now.", (("A", "/a"),), True, "en")
+    assert write_turn([message]).bodies == ["Call 911 now.\n1. A\nReply 1."]
 
 
 def test_every_channel_text_fits_and_is_bilingual_where_carriers_ask(content: Content) -> None:

@@ -18,7 +18,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from rasa.core.agent import Agent
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.common import configure_logging_and_warnings
 from rasa.utils.log_utils import configure_structlog
@@ -41,11 +41,23 @@ class LiveTriage:
 
     async def triage(self, text: str) -> tuple[str, dict[str, Any]]:
         """The disposition code and its reason record for one message from a new sender."""
-        parse_data = await self.parse(text)
+        return await self.conversation([text])
+
+    async def conversation(self, texts: list[str]) -> tuple[str, dict[str, Any]]:
+        """The disposition after the last of a new sender's messages, each triaged in its conversation
+        (the policy's slots carried from one message to the next, as in a live conversation)."""
         tracker = DialogueStateTracker(f"eval-{uuid.uuid4().hex}", self.processor.domain.slots)
-        tracker.update(UserUttered(text, parse_data["intent"], parse_data["entities"], parse_data))
-        prediction = self.processor._predict_next_with_tracker(tracker)
-        for event in prediction.events:
-            if isinstance(event, SlotSet) and event.key == "triage_raison":
-                return str(event.value["disposition"]), dict(event.value)
-        raise RuntimeError("the triage policy recorded no decision: is it in config.yml?")
+        record: dict[str, Any] | None = None
+        for text in texts:
+            parse_data = await self.parse(text)
+            tracker.update(ActionExecuted("action_listen"))
+            tracker.update(UserUttered(text, parse_data["intent"], parse_data["entities"], parse_data))
+            prediction = self.processor._predict_next_with_tracker(tracker)
+            for event in prediction.events:
+                tracker.update(event)
+                if isinstance(event, SlotSet) and event.key == "triage_raison":
+                    record = dict(event.value)
+            tracker.update(ActionExecuted("action_tour"))
+        if record is None:
+            raise RuntimeError("the triage policy recorded no decision: is it in config.yml?")
+        return str(record["disposition"]), record

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.content import load_content
+from bot.consent import load_notice
+from bot.content import CALL_VALUES, load_content
 from bot.sms_conversation import BotMessage, load_sms_texts, write_turn
 from bot.sms_text import MAX_SEGMENTS, figures, segment_count
 from tools.local_stack import local_stack
@@ -50,25 +51,23 @@ class Row:
 
 def answers() -> Iterator[tuple[str, str, BotMessage]]:
     """(source, name, message) for every text the bot can send."""
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    for name, variations in (domain.get("responses") or {}).items():
-        for i, variation in enumerate(variations):
-            text = str(variation.get("text") or "").format_map(_Samples(SAMPLE_VALUES))
-            choices = tuple((str(b["title"]), str(b["payload"])) for b in variation.get("buttons") or [])
-            label = name if len(variations) == 1 else f"{name}[{i}]"
-            yield "domain.yml", label, BotMessage(text, choices)
     content = load_content(ROOT / "content")
     sms_texts = load_sms_texts(ROOT / "content", list(content.coops.values()))
+    samples = _Samples(SAMPLE_VALUES)
     for coop in content.coops.values():
-        for topic in coop.answers:
-            yield f"coops.yml ({coop.id})", topic, BotMessage(content.coop_answer(topic, coop.id) or "")
+        for language in ("fr", "en"):
+            for topic in content.answers:
+                text = content.answer(topic, language, coop.id) or ""
+                yield f"answers ({coop.id}, {language})", topic, BotMessage(text, language=language)
+            for key in content.texts:
+                text = content.say(key, language, coop.id, **{k: samples[k] for k in CALL_VALUES})
+                yield f"texts.yml ({coop.id}, {language})", key, BotMessage(text, language=language)
         for key in sms_texts.templates:
             yield f"sms.yml ({coop.id})", key, BotMessage(sms_texts.say(key, coop))
-    for topic, text in content.selfcare.items():
-        yield "selfcare.yml", topic, BotMessage(text)
-    consent = yaml.safe_load((ROOT / "content" / "consent.yml").read_text(encoding="utf-8"))
-    for key in ("notice", "declined"):
-        yield "consent.yml", key, BotMessage(str(consent[key]))
+    notice = load_notice(ROOT / "content")
+    for language in ("fr", "en"):
+        yield "consent.yml", f"notice ({language})", BotMessage(notice.text(language), language=language)
+        yield "consent.yml", f"declined ({language})", BotMessage(notice.declined_text(language), language=language)
 
 
 class _Samples(dict[str, str]):
@@ -95,13 +94,14 @@ def answer_rows() -> list[Row]:
 
 
 def story_messages() -> list[list[str]]:
-    """The user messages of each conversation test, in order."""
+    """The member's messages of each conversation script (tests/conversations), in order; scripts that need
+    a member's own details ({naissance}, {code}...) are left out: a new phone has none."""
     conversations = []
     for path in sorted((ROOT / "tests" / "conversations").glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for story in data.get("stories") or []:
-            messages = [str(step["user"]) for step in story.get("steps") or [] if "user" in step]
-            if messages:
+        for script in data.get("conversations") or []:
+            messages = [str(step["say"]) for step in script.get("steps") or []]
+            if messages and not any("{" in m for m in messages) and not script.get("setup"):
                 conversations.append(messages)
     return conversations
 

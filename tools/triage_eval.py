@@ -1,7 +1,9 @@
-"""make triage-eval DATA=<csv> OUT=<csv>: score triage on a labelled CSV (TRIAGE.md).
+"""make triage-eval DATA=<csv or jsonl> OUT=<csv>: score triage on labelled messages (TRIAGE.md).
 
-Reads `message,expected`, writes `message,predicted,reason` in the same order, prints the
-metrics and exits non-zero when a bar of TRIAGE.md is missed.
+A CSV holds `message,expected`; a JSONL file holds conversations, one per line:
+`{"turns": ["...", "..."], "expected": "911"}`, scored on the disposition after the last message.
+Writes `message,predicted,reason` in the same order, prints the metrics and exits non-zero when a bar
+of TRIAGE.md is missed.
 """
 
 from __future__ import annotations
@@ -18,12 +20,20 @@ from bot.triage.metrics import score
 from tools.live_triage import DEFAULT_MODEL, LiveTriage
 
 
-def read_cases(path: Path) -> list[tuple[str, Disposition]]:
+def read_cases(path: Path) -> list[tuple[list[str], Disposition]]:
+    """(messages, expected): one message per CSV row, or every turn of a JSONL conversation."""
+    if path.suffix == ".jsonl":
+        cases = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                cases.append(([str(t) for t in item["turns"]], Disposition.parse(str(item["expected"]))))
+        return cases
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f)
         if not reader.fieldnames or not {"message", "expected"} <= set(reader.fieldnames):
             raise SystemExit(f"{path}: header must be message,expected")
-        return [(row["message"], Disposition.parse(row["expected"])) for row in reader]
+        return [([row["message"]], Disposition.parse(row["expected"])) for row in reader]
 
 
 async def evaluate(data: Path, out: Path, model: Path) -> int:
@@ -34,13 +44,15 @@ async def evaluate(data: Path, out: Path, model: Path) -> int:
     with out.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["message", "predicted", "reason"])
-        for message, _ in cases:
-            code, reason = await live.triage(message)
+        for messages, _ in cases:
+            code, reason = await live.conversation(messages)
             predicted.append(Disposition.parse(code))
-            writer.writerow([message, code, json.dumps(reason, ensure_ascii=False)])
+            writer.writerow([" / ".join(messages), code, json.dumps(reason, ensure_ascii=False)])
     scores = score([e for _, e in cases], predicted)
     print(scores.report())
-    misses = [(m, e.value, p.value) for (m, e), p in zip(cases, predicted, strict=False) if e.level != p.level]
+    misses = [
+        (" / ".join(m), e.value, p.value) for (m, e), p in zip(cases, predicted, strict=False) if e.level != p.level
+    ]
     if misses:
         print("\nDifferent level (expected -> predicted):")
         for message, expected, got in misses:

@@ -1,207 +1,313 @@
-"""Combines the safety rules with the intent classifier into one disposition and its reason.
+"""Triage of a member's message in its conversation: the clinical table decides, the classifier may raise.
 
-The rules decide; the classifier may only raise urgency (TRIAGE.md): the result is the most
-urgent of what the rules found, what the classifier's top intent says when it is confident
-enough, and any urgent intent it ranks above that intent's raise threshold.
+For each message the reader (bot/triage/reader.py) finds the clinical findings present now and the
+risk modifiers; each finding's disposition follows its first-order modifiers (bot/triage/table.py).
+The classifier (bot/triage/classifier.py), run on the whole message and on each of its sentences,
+may raise the result, never lower it ("when in doubt, the more urgent disposition wins"); it may not
+raise to a level that the table looked at and set aside (denied, past, hypothetical, an idiom)
+unless it is very sure.
+
+A conversation's request is an episode: the findings and modifiers of its messages add up ("mon
+père a 80 ans" then "il prend du coumadin" then "il s'est cogné la tête"), a later message that
+denies a finding takes it back ("non, il respire"), and one that places the previous message in
+the past takes that message back ("c'était il y a 5 ans"). Each message is stored as a `Turn`:
+ids and levels only, never the member's words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.text import normalise
+from bot.triage.classifier import DispositionClassifier, cached, peaks
 from bot.triage.dispositions import Disposition, most_urgent
-from bot.triage.rules import Rule, RuleBook, RuleFileError, load_rule_book
+from bot.triage.patterns import TableError
+from bot.triage.reader import DENIED, Reader, Reading
+from bot.triage.table import Table, load_table
 
-
-@dataclass(frozen=True)
-class ClassifierSignal:
-    """What the intent classifier said about a message: its ranking of intents."""
-
-    ranking: Sequence[tuple[str, float]] = ()
-
-    @property
-    def top(self) -> tuple[str | None, float]:
-        return self.ranking[0] if self.ranking else (None, 0.0)
-
-    @classmethod
-    def from_parse_data(cls, parse_data: Mapping[str, Any]) -> ClassifierSignal:
-        """Read Rasa's parse data; the fallback pseudo-intent is dropped from the ranking."""
-        ranking = parse_data.get("intent_ranking") or []
-        pairs = [
-            (str(item.get("name")), float(item.get("confidence") or 0.0))
-            for item in ranking
-            if item.get("name") and item.get("name") != "nlu_fallback"
-        ]
-        if not pairs:
-            intent = parse_data.get("intent") or {}
-            if intent.get("name") and intent.get("name") != "nlu_fallback":
-                pairs = [(str(intent["name"]), float(intent.get("confidence") or 0.0))]
-        pairs.sort(key=lambda p: p[1], reverse=True)
-        return cls(tuple(pairs))
+URGENT = (Disposition.NEUF_UN_UN, Disposition.CRISE, Disposition.URGENCE)
+_SENTENCE = re.compile(r"(?<=[.!?;\n])\s+|\n+")
+MAX_TURNS = 8  # messages of one request kept for the episode
 
 
 @dataclass(frozen=True)
 class ClassifierPolicy:
-    """How intents map to dispositions and how sure the classifier must be (safety/classifier.yml)."""
+    """How the classifier's probabilities may raise a disposition (safety/classifier.yml)."""
 
-    dispositions: Mapping[str, Disposition]
-    labels: Mapping[str, str]
-    min_confidence: float
-    raise_thresholds: Mapping[Disposition, float]
-    care_mass: float = 1.0
-    uncertain_health: Disposition | None = None
+    min_confidence: float  # the top disposition counts when the classifier is at least this sure
+    raise_thresholds: Mapping[Disposition, float]  # any of these reaching its threshold raises to it
+    sentence_thresholds: Mapping[Disposition, float]  # the same for one sentence of a long message
+    strong: float  # sure enough to raise past what the table set aside
+    uncertain_health: Disposition | None  # a health message the classifier does not understand
+    red_flag_mass: float  # urgent probability that makes the bot ask a red-flag question
+    care_threshold: float = 1.1  # P(not info) that makes a message need a professional
 
-    def disposition_of(self, intent: str | None) -> Disposition:
-        return self.dispositions.get(intent or "", Disposition.INFO)
+
+@dataclass(frozen=True)
+class Turn:
+    """One message's part in its episode, as stored in the conversation (ids and levels only)."""
+
+    present: tuple[str, ...] = ()
+    denied: tuple[str, ...] = ()
+    modifiers: tuple[str, ...] = ()
+    classifier: str | None = None  # the level the classifier alone gave this message, if any
+    correction: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "constats": list(self.present),
+            "nies": list(self.denied),
+            "modificateurs": list(self.modifiers),
+            "classifieur": self.classifier,
+            "correction": self.correction,
+        }
+
+    @classmethod
+    def from_record(cls, record: Any) -> Turn | None:
+        if not isinstance(record, Mapping):
+            return None
+        return cls(
+            present=tuple(str(x) for x in record.get("constats") or ()),
+            denied=tuple(str(x) for x in record.get("nies") or ()),
+            modifiers=tuple(str(x) for x in record.get("modificateurs") or ()),
+            classifier=str(record["classifieur"]) if record.get("classifieur") else None,
+            correction=bool(record.get("correction")),
+        )
 
 
 @dataclass(frozen=True)
 class Decision:
     """A disposition and the factors that produced it (Law 25, s. 12.1)."""
 
-    disposition: Disposition
-    source: str  # "regle", "classifieur" or "defaut"
-    rules: tuple[Rule, ...] = ()
-    intent: str | None = None
-    confidence: float = 0.0
+    disposition: Disposition  # for the whole request, this message included
+    message_disposition: Disposition  # what this message alone calls for
+    source: str  # "constat", "classifieur", "conversation" or "defaut"
+    findings: tuple[str, ...] = ()  # the findings that set the disposition
+    modifiers: tuple[str, ...] = ()
+    set_aside: tuple[str, ...] = ()  # findings seen but denied, past or hypothetical
+    probabilities: Mapping[str, float] = field(default_factory=dict)
     raised_by: tuple[str, ...] = ()
+    ask_red_flags: bool = False
+    resources: tuple[str, ...] = ()  # what the reply adds: Centre antipoison, SOS violence conjugale...
+    turn: Turn = field(default_factory=Turn)
 
     def as_record(self) -> dict[str, Any]:
         """The reason as stored in the conversation and logs: codes and numbers, no message text."""
         return {
             "disposition": self.disposition.value,
+            "message": self.message_disposition.value,
             "source": self.source,
-            "regles": [r.id for r in self.rules],
-            "intention": self.intent,
-            "confiance": round(self.confidence, 3),
+            "constats": list(self.findings),
+            "constats_message": list(self.turn.present),
+            "modificateurs": list(self.modifiers),
+            "ecartes": list(self.set_aside),
+            "classifieur": {k: round(v, 3) for k, v in self.probabilities.items() if v >= 0.01},
             "hausse_par": list(self.raised_by),
+            "question_alarme": self.ask_red_flags,
+            "ressources": list(self.resources),
         }
 
 
-def explain_record(
-    record: Mapping[str, Any], rule_explanations: Mapping[str, str], intent_labels: Mapping[str, str]
-) -> str:
-    """Turn a stored decision record into French sentences."""
-    parts: list[str] = []
-    for rule_id in record.get("regles") or []:
-        text = rule_explanations.get(rule_id)
-        if text:
-            parts.append(text)
-    intent = record.get("intention")
-    if record.get("source") != "regle" and intent:
-        label = intent_labels.get(intent, intent.replace("_", " "))
-        pct = round(100 * float(record.get("confiance") or 0))
-        parts.append(f"Votre message ressemble à: {label} (certitude {pct} %).")
-    if record.get("hausse_par"):
-        parts.append("Par prudence, j'ai choisi l'option la plus sûre.")
-    if not parts:
-        parts.append("Je n'ai pas reconnu de signe d'urgence dans votre message.")
-    return " ".join(parts)
-
-
 class Triage:
-    """Decides the disposition of one message. Pure and fast: no I/O after loading."""
+    """Decides dispositions. Pure and fast: no I/O after loading."""
 
-    def __init__(self, rule_book: RuleBook, classifier: ClassifierPolicy) -> None:
-        self.rule_book = rule_book
+    def __init__(self, table: Table, classifier: DispositionClassifier | None, policy: ClassifierPolicy) -> None:
+        self.table = table
+        self.reader = Reader(table)
         self.classifier = classifier
+        self.policy = policy
 
-    def decide(self, message: str, signal: ClassifierSignal) -> Decision:
-        seen = self.rule_book.evaluate(message or "")
-        fired = seen.fired
-        rule_disposition = most_urgent(*(r.disposition for r in fired)) if fired else None
-        policy = self.classifier
+    # ------------------------------------------------------------------ one message
+    def read(self, message: str) -> Reading:
+        return self.reader.read(message)
 
-        # The classifier cannot raise to a disposition the rules looked at and set aside
-        # ("pas de douleur à la poitrine", "mort de rire"), nor turn a crisis into 911.
-        vetoed = {r.disposition for r in seen.suppressed} - {r.disposition for r in fired}
-        if seen.figurative and not fired:
-            vetoed |= {Disposition.NEUF_UN_UN, Disposition.CRISE, Disposition.URGENCE}
-        if rule_disposition == Disposition.CRISE:
-            vetoed.add(Disposition.NEUF_UN_UN)
+    def rule_level(
+        self, present: Iterable[str], modifiers: Iterable[str]
+    ) -> tuple[Disposition | None, tuple[str, ...]]:
+        """The most urgent level the present findings call for, and the findings that call for it."""
+        present = tuple(present)
+        if not present:
+            return None, ()
+        context = frozenset(present) | frozenset(modifiers)
+        levels = {f: self.table.finding(f).level_with(context) for f in present}
+        top = most_urgent(*levels.values())
+        return top, tuple(sorted(f for f, level in levels.items() if level == top))
 
-        intent, confidence = signal.top
-        top_disposition = None
-        if intent is not None and confidence >= policy.min_confidence:
-            top_disposition = policy.disposition_of(intent)
-            if top_disposition in vetoed:
-                top_disposition = None  # the classifier read an alarm the rules set aside: unsure
+    def probabilities(self, message: str) -> tuple[dict[Disposition, float], dict[Disposition, float]]:
+        """The classifier's probabilities for the whole message, and their peaks over its sentences."""
+        if self.classifier is None:
+            return {}, {}
+        sentences = [s for s in _SENTENCE.split(message or "") if len(s.split()) >= 3]
+        texts = [message, *sentences] if len(sentences) > 1 else [message]
+        rows = self.classifier.probabilities(texts)
+        return rows[0], peaks(rows[1:]) if len(rows) > 1 else {}
 
-        raised: list[tuple[str, Disposition]] = []
-        for name, score in signal.ranking:
-            candidate = policy.disposition_of(name)
-            threshold = policy.raise_thresholds.get(candidate)
-            if threshold is not None and score >= threshold and candidate not in vetoed:
-                raised.append((name, candidate))
-        care = self._care_need(signal)
-        if care is not None:
-            raised.append(care)
-        elif top_disposition is None and seen.health_terms and policy.uncertain_health is not None:
-            raised.append(("sante_incertain", policy.uncertain_health))
-        raise_disposition = most_urgent(*(d for _, d in raised)) if raised else None
+    def _classifier_level(
+        self, reading: Reading, whole: Mapping[Disposition, float], sentences: Mapping[Disposition, float]
+    ) -> tuple[Disposition | None, tuple[str, ...]]:
+        if not whole or not reading.substantial:
+            return None, ()  # "1", "oui", "pour moi": an answer to a question says nothing the classifier can read
+        policy = self.policy
+        present_levels = {self.table.finding(f).level for f in reading.present}
+        vetoed = {self.table.finding(f).level for f in reading.set_aside} - present_levels
+        if reading.figurative and not reading.present:
+            vetoed |= set(URGENT)
+        candidates: list[tuple[str, Disposition]] = []
+        top = max(whole, key=lambda d: whole[d])
+        if whole[top] >= policy.min_confidence and (top not in vetoed or whole[top] >= policy.strong):
+            candidates.append(("classifieur", top))
+        for level, threshold in policy.raise_thresholds.items():
+            p = _at_least(whole, level)
+            if p >= threshold and (level not in vetoed or p >= policy.strong):
+                candidates.append((f"classifieur_{level.value}", level))
+        care = 1.0 - whole.get(Disposition.INFO, 1.0)
+        if care >= policy.care_threshold:
+            need = max((Disposition.CLINICIEN, Disposition.CONSULTATION), key=lambda d: whole.get(d, 0.0))
+            candidates.append(("besoin_de_soins", need))
+        for level, threshold in policy.sentence_thresholds.items():
+            p = sentences.get(level, 0.0)
+            if p >= threshold and (level not in vetoed or p >= policy.strong):
+                candidates.append((f"phrase_{level.value}", level))
+        if not candidates and not reading.present and reading.health and policy.uncertain_health is not None:
+            candidates.append(("sante_incertain", policy.uncertain_health))
+        if not candidates:
+            return None, ()
+        level = most_urgent(*(d for _, d in candidates))
+        return level, tuple(name for name, d in candidates if d == level)
 
-        final = most_urgent(rule_disposition, top_disposition, raise_disposition)
-        raised_by: tuple[str, ...] = ()
-        if rule_disposition is not None and final == rule_disposition:
-            source = "regle"
-        elif top_disposition is not None and final == top_disposition:
-            source = "classifieur"
-        elif raise_disposition is not None and final == raise_disposition:
-            source = "classifieur"
-            raised_by = tuple(name for name, d in raised if d == final)
+    # ------------------------------------------------------------------ in its conversation
+    def decide(self, message: str, history: Sequence[Turn] = ()) -> Decision:
+        reading = self.read(message)
+        whole, sentences = self.probabilities(message)
+        classifier_level, raised_by = self._classifier_level(reading, whole, sentences)
+        rules_level, _ = self.rule_level(reading.present, reading.modifiers)
+        message_level = most_urgent(rules_level, classifier_level)
+        turn = Turn(
+            present=tuple(sorted(reading.present)),
+            denied=tuple(sorted(f for f, why in reading.set_aside.items() if why == DENIED)),
+            modifiers=tuple(sorted(reading.modifiers)),
+            classifier=classifier_level.value if classifier_level else None,
+            correction=reading.correction and not reading.present,
+        )
+        turns = [*history[-(MAX_TURNS - 1) :], turn]
+        present, modifiers, classifier_levels = _episode(turns)
+        episode_rules, findings = self.rule_level(present, modifiers)
+        episode_classifier = most_urgent(*classifier_levels) if classifier_levels else None
+        disposition = most_urgent(episode_rules, episode_classifier)
+
+        if episode_rules is not None and disposition == episode_rules:
+            source = "constat" if set(findings) & reading.present or not history else "conversation"
+        elif episode_classifier is not None and disposition == episode_classifier:
+            source = "classifieur" if classifier_level == disposition else "conversation"
         else:
-            source = "defaut"
+            source, findings = "defaut", ()
+        urgent_mass = sum(whole.get(d, 0.0) for d in URGENT)
+        ask = (
+            disposition in (Disposition.CLINICIEN, Disposition.CONSULTATION)
+            and (bool(reading.present - self._requests()) or reading.health)
+            and (source != "constat" or urgent_mass >= self.policy.red_flag_mass)
+        )
         return Decision(
-            disposition=final,
+            disposition=disposition,
+            message_disposition=message_level,
             source=source,
-            rules=fired,
-            intent=intent,
-            confidence=confidence,
-            raised_by=raised_by,
+            findings=findings if source in ("constat", "conversation") and episode_rules == disposition else (),
+            modifiers=tuple(sorted(modifiers)),
+            set_aside=tuple(sorted(reading.set_aside)),
+            probabilities={d.value: p for d, p in whole.items()},
+            raised_by=raised_by if source == "classifieur" else (),
+            ask_red_flags=ask,
+            resources=tuple(sorted({r for f in present for r in self.table.finding(f).resources})),
+            turn=turn,
         )
 
-    def _care_need(self, signal: ClassifierSignal) -> tuple[str, Disposition] | None:
-        """Clinicien or consultation when their intents together carry enough confidence."""
-        mass = {Disposition.CLINICIEN: 0.0, Disposition.CONSULTATION: 0.0}
-        for name, score in signal.ranking:
-            disposition = self.classifier.disposition_of(name)
-            if disposition in mass:
-                mass[disposition] += score
-        if sum(mass.values()) < self.classifier.care_mass:
-            return None
-        best = max(mass, key=lambda d: (mass[d], d.rank))
-        return ("besoin_de_soins", best)
+    def _requests(self) -> frozenset[str]:
+        return frozenset(f.id for f in self.table.findings if f.system == "demandes")
 
-    def explain(self, record: Mapping[str, Any]) -> str:
-        """The French explanation of a decision record stored earlier in the conversation."""
-        explanations = {r.id: r.explanation for r in self.rule_book.rules}
-        return explain_record(record, explanations, self.classifier.labels)
+    def labels(self, finding_ids: Iterable[str], language: str = "fr") -> list[str]:
+        """What the member described, in their language, for explanations."""
+        out = []
+        for finding_id in finding_ids:
+            try:
+                out.append(self.table.finding(finding_id).label.get(language, ""))
+            except KeyError:
+                continue
+        return [label for label in out if label]
 
 
-def load_classifier_policy(path: Path) -> ClassifierPolicy:
+def _at_least(probabilities: Mapping[Disposition, float], level: Disposition) -> float:
+    """The probability of `level`; for urgence, of urgence or 911 (both are medical emergencies)."""
+    p = probabilities.get(level, 0.0)
+    if level == Disposition.URGENCE:
+        p += probabilities.get(Disposition.NEUF_UN_UN, 0.0)
+    return p
+
+
+def _episode(turns: Sequence[Turn]) -> tuple[set[str], set[str], list[Disposition]]:
+    """The findings still standing, the modifiers, and the classifier levels of an episode's turns.
+
+    A later denial takes back the same finding; a correction ("c'était l'an passé") takes back the
+    latest earlier message that had findings or a classifier level.
+    """
+    cancelled: set[int] = set()
+    denied_after: dict[int, set[str]] = {}
+    for i, turn in enumerate(turns):
+        if turn.correction:
+            for j in range(i - 1, -1, -1):
+                if j not in cancelled and (turns[j].present or turns[j].classifier):
+                    cancelled.add(j)
+                    break
+        for j in range(i):
+            denied_after.setdefault(j, set()).update(turn.denied)
+    present: set[str] = set()
+    modifiers: set[str] = set()
+    levels: list[Disposition] = []
+    for i, turn in enumerate(turns):
+        modifiers.update(turn.modifiers)
+        if i in cancelled:
+            continue
+        kept = set(turn.present) - denied_after.get(i, set())
+        present |= kept
+        taken_back = set(turn.present) & denied_after.get(i, set())
+        if turn.classifier and not taken_back:
+            levels.append(Disposition.parse(turn.classifier))
+    return present, modifiers, levels
+
+
+def load_policy(path: Path) -> ClassifierPolicy:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
-        intents = data["intents"]
         return ClassifierPolicy(
-            dispositions={name: Disposition.parse(str(v["disposition"])) for name, v in intents.items()},
-            labels={name: str(v.get("label", name)) for name, v in intents.items()},
             min_confidence=float(data["min_confidence"]),
             raise_thresholds={Disposition.parse(str(k)): float(v) for k, v in data["raise_thresholds"].items()},
-            care_mass=float(data.get("care_mass", 1.0)),
+            sentence_thresholds={
+                Disposition.parse(str(k)): float(v) for k, v in (data.get("sentence_thresholds") or {}).items()
+            },
+            strong=float(data.get("strong", 0.8)),
             uncertain_health=Disposition.parse(str(data["uncertain_health"])) if data.get("uncertain_health") else None,
+            red_flag_mass=float(data.get("red_flag_mass", 0.1)),
+            care_threshold=float(data.get("care_threshold", 1.1)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise RuleFileError(f"{path}: {exc}") from exc
+        raise TableError(f"{path}: {exc}") from exc
 
 
-def load_triage(safety_dir: Path) -> Triage:
-    """Load the clinician-reviewed rules and the classifier policy from `safety_dir`."""
-    return Triage(
-        load_rule_book(safety_dir / "rules.yml"),
-        load_classifier_policy(safety_dir / "classifier.yml"),
-    )
+def load_triage(safety_dir: Path, cache_dir: Path | None = None, with_classifier: bool = True) -> Triage:
+    """The clinical table, the classifier policy and the classifier (trained and cached if needed)."""
+    table = load_table(safety_dir)
+    policy = load_policy(safety_dir / "classifier.yml")
+    classifier = None
+    if with_classifier:
+        cache = cache_dir or safety_dir.parent / "models"
+        classifier = cached(safety_dir / "corpus", cache)
+    return Triage(table, classifier, policy)
+
+
+def normalised(message: str) -> str:
+    return normalise(message)

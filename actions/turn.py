@@ -1,0 +1,80 @@
+"""The one action that answers a member: the Rasa side of bot/dialogue.
+
+The triage policy has already triaged the message (slots `triage_disposition`, `triage_raison`);
+this action reads the conversation's state, lets the plain-Python assistant take the turn, sends
+its replies (an emergency answer marked as such, for the SMS channel) and writes the state back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.resources import content, services
+from bot.availability import QUEBEC
+from bot.dialogue.engine import Assistant
+from bot.dialogue.model import Inbound, State, Triage
+
+
+def coop_id(tracker: Tracker) -> str:
+    """The conversation's coop: its `coop` slot, else the `coop` field of the message metadata."""
+    slot = tracker.get_slot("coop")
+    if slot:
+        return str(slot)
+    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
+    value = metadata.get("coop")
+    return content().coop(str(value) if value else None).id
+
+
+def previous_reason(tracker: Tracker) -> dict[str, Any] | None:
+    """The triage record of the member's message before this one (what "pourquoi?" asks about)."""
+    records = [
+        e.get("value")
+        for e in tracker.events
+        if e.get("event") == "slot" and e.get("name") == "triage_raison" and e.get("value")
+    ]
+    return records[-2] if len(records) >= 2 else None
+
+
+class ActionTour(Action):
+    def name(self) -> str:
+        return "action_tour"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        latest = tracker.latest_message
+        intent = latest.get("intent") or {}
+        coop = coop_id(tracker)
+        message = Inbound(
+            text=str(latest.get("text") or ""),
+            sender=tracker.sender_id,
+            channel=str(tracker.get_latest_input_channel() or "rest"),
+            coop=coop,
+            now=datetime.now(QUEBEC),
+            triage=Triage.from_record(tracker.get_slot("triage_raison")),
+            intent=str(intent.get("name") or ""),
+            intent_confidence=float(intent.get("confidence") or 0.0),
+            member=str(tracker.get_slot("membre") or ""),
+            handoff=str(tracker.get_slot("relais") or ""),
+            previous_reason=previous_reason(tracker),
+        )
+        outcome = Assistant(services()).turn(State.from_slot(tracker.get_slot("dialogue")), message)
+        for reply in outcome.replies:
+            buttons = [{"title": title, "payload": payload} for title, payload in reply.choices]
+            extra: dict[str, Any] = {"langue": outcome.state.language}
+            if reply.urgent:
+                extra["urgence"] = reply.urgent
+            dispatcher.utter_message(text=reply.text, buttons=buttons or None, **extra)
+        events: list[EventType] = [SlotSet("dialogue", outcome.state.to_slot())]
+        if not tracker.get_slot("coop"):
+            events.append(SlotSet("coop", coop))
+        if outcome.member is not None:
+            events.append(SlotSet("membre", outcome.member or None))
+        if outcome.handoff is not None:
+            events.append(SlotSet("relais", outcome.handoff or None))
+        if outcome.end_episode:
+            events.append(SlotSet("triage_episode", []))
+        return events

@@ -1,0 +1,58 @@
+"""What a turn looks things up in and writes to, passed in so that tests can use real stores or fakes.
+
+actions/turn.py builds these from Redis and the process's settings; tests build them from a test
+Redis (bot stores are plain classes over a Redis client) or from small fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.answers import AnswerFinder
+from bot.availability import Availability, BookingRules
+from bot.bookings import BookingStore, ReminderMarks
+from bot.consent import ConsentNotice, ConsentStore
+from bot.content import Content
+from bot.handoff import HandoffDesk
+from bot.member_store import MemberRegistry
+from bot.verification import Verifier
+
+
+class CodeSender(Protocol):
+    def __call__(self, phone: str, text: str, coop_id: str) -> None:
+        """Send a one-time code by SMS to a member's phone on file."""
+
+
+class Erasure(Protocol):
+    def __call__(self, sender: str) -> None:
+        """Forget this conversation at the end of the turn (bot/privacy.py)."""
+
+
+@dataclass(frozen=True)
+class Services:
+    content: Content
+    answers: AnswerFinder
+    labels: Callable[[Iterable[str], str], list[str]]  # finding ids -> what the member described
+    consent_notice: ConsentNotice
+    consents: ConsentStore
+    registry: MemberRegistry
+    verifier: Verifier
+    send_code: CodeSender
+    vouched_member: Callable[[str], str | None]  # a web session a coop site vouched for (JWT)
+    handoff: HandoffDesk
+    booking_rules: BookingRules
+    availability: Availability
+    bookings: BookingStore
+    reminders: ReminderMarks
+    erase: Erasure
+    retention_days: float
+    public_base_url: str = ""
+    ics_link: Callable[[str], str] | None = None  # booking id -> a signed link to its .ics file
+
+    def now(self) -> datetime:
+        from bot.availability import QUEBEC
+
+        return datetime.now(QUEBEC)

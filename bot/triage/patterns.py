@@ -1,0 +1,190 @@
+"""The pattern language of the clinical table (safety/), and the typo corrector that serves it.
+
+Patterns are regular expressions over normalised words (see `bot.text.normalise`) with two
+additions that keep them readable by clinicians:
+
+- `{name}` stands for a lexicon: a list of words or phrases, where `*` ending a word means "any
+  ending" (`suicid*` matches suicide, suicider, suicidaire);
+- `~` stands for a gap of up to three words (`~5`: up to five) that never crosses punctuation,
+  "mais" or a negation.
+
+Every pattern is anchored at word boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from bot.text import normalise
+
+
+class TableError(ValueError):
+    """A file of the clinical table is malformed: refuse to start rather than triage with half of it."""
+
+
+NEGATION_CUES = frozenset(
+    {
+        "pas",
+        "aucun",
+        "aucune",
+        "sans",
+        "jamais",
+        "ni",
+        "non",
+        "no",
+        "not",
+        "never",
+        "without",
+        "dont",
+        "nie",
+        "denies",
+        "rien",
+        "nothing",
+    }
+)
+# "pas juste", "pas seulement": "not only", which adds rather than negates.
+_INTENSIFIERS_AFTER_PAS = frozenset({"juste", "seulement", "que", "only", "just"})
+CLAUSE_BOUNDARIES = frozenset({".", ",", ";", "!", "?", ":", "mais", "et", "sauf", "but", "and", "alors", "puis"})
+NEGATION_WINDOW = 4  # words before a match that can negate it
+
+_WORD = r"[a-z0-9][a-z0-9-]*"
+_GAP_WORD = rf"(?:(?!(?:mais|pas|sans|aucune?|jamais|but|not|no)\b){_WORD} )"
+_BOUNDARY_LEFT = r"(?<![a-z0-9-])"
+_BOUNDARY_RIGHT = r"(?:(?<= )|(?![a-z0-9]))"  # a match ending in a gap word ends at a space
+
+
+def is_negated(text: str, start: int) -> bool:
+    """Whether a negation cue stands within a few words before `start`, in the same clause."""
+    before = text[:start].split()
+    words = before + text[start:].split()
+    for i in range(len(before) - 1, max(-1, len(before) - 1 - NEGATION_WINDOW), -1):
+        word = words[i]
+        if word in CLAUSE_BOUNDARIES:
+            return False
+        if word not in NEGATION_CUES:
+            continue
+        following = words[i + 1 : i + 3]
+        if word == "pas" and following[:1] and following[0] in _INTENSIFIERS_AFTER_PAS:
+            continue
+        if word == "pas" and following[:1] == ["mal"] and following[1:2] and following[1] in {"de", "d", "mal"}:
+            continue  # "pas mal de douleur", "pas mal mal": a lot, not none
+        if word == "no" and following[:1] and following[0] in {"longer", "more"}:
+            continue  # "no longer breathing" is the finding itself
+        if word == "jamais" and i > 0 and words[i - 1] == "si":
+            continue  # "si jamais": a hypothesis, not a negation
+        return True
+    return False
+
+
+def lexicon_regex(words: Iterable[str]) -> str:
+    """One alternation for a lexicon; longest phrases first so that they win over their prefixes."""
+    parts = []
+    for word in sorted({w.strip().lower() for w in words if str(w).strip()}, key=len, reverse=True):
+        stem = word.endswith("*")
+        word = normalise(word.rstrip("*"))
+        parts.append(re.escape(word) + ("[a-z0-9-]*" if stem else ""))
+    return "(?:" + "|".join(parts) + ")"
+
+
+def compile_pattern(source: str, lexicons: Mapping[str, str]) -> re.Pattern[str]:
+    """Compile one pattern: expand `{lexicon}`, `~`, `word*`, and anchor at word boundaries."""
+
+    def expand_lexicon(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in lexicons:
+            raise TableError(f"unknown lexicon {{{name}}} in pattern {source!r}")
+        return lexicons[name]
+
+    regex = re.sub(r"\{([a-z_0-9]+)\}", expand_lexicon, str(source).strip())
+    regex = re.sub(r"(?<=[a-z])\*", "[a-z0-9-]*", regex)
+    # Each gap word carries its own trailing space, so the space after "~" is dropped.
+    regex = re.sub(r"( ?)~(\d*) ?", lambda m: f"{m.group(1)}{_GAP_WORD}{{0,{m.group(2) or 3}}}", regex)
+    try:
+        return re.compile(_BOUNDARY_LEFT + "(?:" + regex + ")" + _BOUNDARY_RIGHT)
+    except re.error as exc:
+        raise TableError(f"bad pattern {source!r}: {exc}") from exc
+
+
+def vocabulary_of(sources: Iterable[str]) -> tuple[set[str], set[str]]:
+    """The words (5 letters or more) and the stems (`word*`) written in patterns or lexicons."""
+    words: set[str] = set()
+    stems: set[str] = set()
+    for source in sources:
+        for part in re.findall(r"[a-z]{5,}\*?", normalise(str(source)).replace(" * ", "* ")):
+            (stems if part.endswith("*") else words).add(part.rstrip("*"))
+        for part in re.findall(r"[a-z]{5,}\*", str(source)):
+            stems.add(normalise(part.rstrip("*")))
+    return words, stems
+
+
+class SpellingCorrector:
+    """Corrects a word one edit away from the table's vocabulary ("poitrinne" -> "poitrine").
+
+    Uses a deletion index (SymSpell at distance one) so a message costs a few dictionary
+    look-ups per word, not a comparison against every word of the vocabulary. Real words
+    (French, English, Quebec) are never touched.
+    """
+
+    MIN_LENGTH = 5
+
+    def __init__(self, vocabulary: Iterable[str], stems: Iterable[str], known_words: Iterable[str]) -> None:
+        self.vocabulary = {w for w in vocabulary if len(w) >= self.MIN_LENGTH}
+        self.stems = {s for s in stems if len(s) >= self.MIN_LENGTH}
+        self.known = set(known_words) | set(vocabulary)
+        self._index: dict[str, list[str]] = {}
+        for word in sorted(self.vocabulary | self.stems):
+            for variant in _deletions(word) | {word}:
+                self._index.setdefault(variant, []).append(word)
+        self._cache: dict[str, str] = {}
+
+    def correct_word(self, word: str) -> str:
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = self._correct(word)
+            if len(self._cache) < 50_000:
+                self._cache[word] = cached
+        return cached
+
+    def _correct(self, word: str) -> str:
+        if len(word) < self.MIN_LENGTH or word in self.known or not word.isalpha():
+            return word
+        if any(word.startswith(stem) for stem in self.stems):
+            return word
+        for variant in [word, *sorted(_deletions(word))]:
+            for target in self._index.get(variant, ()):
+                if target in self.vocabulary and one_edit_apart(word, target):
+                    return target
+        # A misspelt stem followed by an ending: "sucidaire" -> "suicid" + "aire".
+        for cut in range(self.MIN_LENGTH, len(word)):
+            head, tail = word[:cut], word[cut:]
+            for variant in [head, *sorted(_deletions(head))]:
+                for target in self._index.get(variant, ()):
+                    if target in self.stems and one_edit_apart(head, target):
+                        return target + tail
+        return word
+
+    def correct(self, text: str) -> str:
+        return " ".join(self.correct_word(w) for w in text.split())
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours turns `a` into `b`."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1 :]
