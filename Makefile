@@ -3,10 +3,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := PYTHONPATH=$(CURDIR) $(VENV)/bin/python
 RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) $(VENV)/bin/rasa
-DATA ?= ../shared/samples/triage_sample.csv
+DEFAULT_DATA := ../shared/samples/triage_sample.csv
+DATA ?= $(DEFAULT_DATA)
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations bench bench-triage sms-report import-schedule import-members shell clean
+.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage sms-report import-schedule import-members shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -56,6 +57,10 @@ triage-crossval: setup ## triage on each corpus writer with a classifier trained
 
 triage-conversations: train ## multi-turn triage over REST on a running stack: make triage-conversations DATA=x.jsonl
 	$(PY) -m tools.triage_conversations --data $(DATA) $(ARGS)
+
+answers-eval: train web ## right answer per member question over REST (starts the stack): make answers-eval DATA=q.csv
+	@test -n "$(DATA)" -a "$(DATA)" != "$(DEFAULT_DATA)" || { echo "usage: make answers-eval DATA=questions.csv (question,topic[,lang])"; exit 2; }
+	$(PY) -m tools.answers_eval --data $(DATA) $(ARGS)
 
 bench: train web ## throughput and latency of the stack (REST, SMS) and of a stock rasa init: docs/bench.md, .png
 	$(PY) -m tools.bench

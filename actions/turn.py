@@ -77,4 +77,6 @@ class ActionTour(Action):
             events.append(SlotSet("relais", outcome.handoff or None))
         if outcome.end_episode:
             events.append(SlotSet("triage_episode", []))
+        if outcome.raised_to:
+            events.append(SlotSet("triage_disposition", outcome.raised_to))
         return events

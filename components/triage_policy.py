@@ -26,6 +26,8 @@ from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.answers import AnswerFinder, load_answer_finder
+from bot.content import load_content
 from bot.metrics import METRICS
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.triage import Decision, Triage, Turn, load_triage
@@ -55,8 +57,12 @@ class TriagePolicy(Policy):
         featurizer: Any = None,
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
-        safety_dir = Path(config.get("safety_dir") or load_settings().safety_dir)
+        settings = load_settings()
+        safety_dir = Path(config.get("safety_dir") or settings.safety_dir)
         self.triage: Triage = load_triage(safety_dir, PROJECT_ROOT / "models")
+        # Tells a question about the coop ("vous fermez à quelle heure?") from a health message.
+        content = load_content(settings.content_dir, settings.default_coop)
+        self.answers: AnswerFinder = load_answer_finder(content, PROJECT_ROOT / "data" / "faq")
 
     def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         return self._resource
@@ -66,7 +72,8 @@ class TriagePolicy(Policy):
         text = (message.text if message else "") or ""
         episode = tracker.get_slot(SLOT_EPISODE) or []
         history = [t for t in (Turn.from_record(r) for r in episode) if t is not None]
-        return self.triage.decide(text, history)
+        earlier = _earlier_texts(tracker, len(history))
+        return self.triage.decide(text, history, earlier, ordinary=self.answers.about_the_coop(text))
 
     def predict_action_probabilities(
         self,
@@ -96,6 +103,14 @@ class TriagePolicy(Policy):
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
             return self._prediction(probabilities, is_no_user_prediction=True)
         return self._prediction(probabilities)
+
+
+def _earlier_texts(tracker: DialogueStateTracker, count: int) -> list[str]:
+    """The texts of the `count` member messages before the latest one (the request's earlier turns)."""
+    if count <= 0:
+        return []
+    texts = [e.text or "" for e in tracker.events if isinstance(e, UserUttered)][:-1]
+    return texts[-count:]
 
 
 def _last_step(tracker: DialogueStateTracker) -> str | None:

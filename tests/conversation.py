@@ -28,16 +28,20 @@ class Conversation:
     member: str = ""
     handoff: str = ""
     episode: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # the member's messages, as the tracker holds them
     reasons: list[dict[str, Any]] = field(default_factory=list)
     disposition: str = "info"
     erased: bool = False
 
     def say(self, text: str, now: datetime | None = None) -> list[Reply]:
         history = [t for t in (Turn.from_record(r) for r in self.episode) if t is not None]
-        decision = self.triage.decide(text, history)
+        earlier = self.texts[len(self.texts) - len(history) :]
+        ordinary = self.services.answers.about_the_coop(text)
+        decision = self.triage.decide(text, history, earlier, ordinary)
         record = decision.as_record()
         self.disposition = decision.disposition.value
         self.episode = [*self.episode, decision.turn.to_record()][-8:]
+        self.texts.append(text)
         self.reasons.append(record)
         message = Inbound(
             text=text,
@@ -56,6 +60,8 @@ class Conversation:
             self.member = outcome.member
         if outcome.handoff is not None:
             self.handoff = outcome.handoff
+        if outcome.raised_to:
+            self.disposition = outcome.raised_to
         if outcome.end_episode:
             self.episode = []
         self.erased = self.erased or outcome.erase

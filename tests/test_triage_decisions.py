@@ -102,6 +102,46 @@ def test_an_alarm_placed_in_the_past_does_not_stick(triage: Triage) -> None:
     assert second.disposition.level < Disposition.URGENCE.level
 
 
+def conversation(triage: Triage, *messages: str) -> Disposition:
+    """The disposition after the last message, each triaged with the earlier ones as the policy does."""
+    turns: list[Turn] = []
+    decision = None
+    for i, message in enumerate(messages):
+        decision = triage.decide(message, turns, messages[:i])
+        turns.append(decision.turn)
+    assert decision is not None
+    return decision.disposition
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        ("my husband had chest pain and collapsed", "no no sorry, that was last March, he had a bypass"),
+        ("I had an overdose", "years ago, 2018. clean 5 years now"),
+        ("je pense que ma mère fait une crise cardiaque", "euh non, désolée, c'est une expression!"),
+    ],
+)
+def test_other_ways_of_taking_an_alarm_back(triage: Triage, messages: tuple[str, ...]) -> None:
+    assert conversation(triage, *messages).level < Disposition.URGENCE.level
+
+
+def test_a_request_is_read_as_one_story(triage: Triage) -> None:
+    # "il boit bien, il est grognon" alone sounds alarming to the classifier; after the earlier
+    # messages it is a child's ear infection.
+    story = ("bonjour", "mon fils de 3 ans a mal à l'oreille depuis cette nuit", "il fait 38.9, il boit bien")
+    assert conversation(triage, *story) == Disposition.CLINICIEN
+
+
+def test_a_later_emergency_is_not_lost_in_the_story(triage: Triage) -> None:
+    story = (
+        "Salut, est-ce que je peux avoir un rendez-vous la semaine prochaine?",
+        "c'est pour un check-up, j'ai des brûlements d'estomac depuis le souper",
+        "ben là ça serre pas mal dans la poitrine pis ça descend dans le bras gauche, je sue",
+        "j'ai 61 ans",
+    )
+    assert conversation(triage, *story) == Disposition.NEUF_UN_UN
+
+
 def test_an_alarm_denied_later_does_not_stick(triage_rules: Triage) -> None:
     first = triage_rules.decide("je pense qu'il respire pas")
     second = triage_rules.decide("non non, il respire bien, il dort", [first.turn])

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from bot import booking_flow
+from bot.answers import Match
 from bot.birthdate import parse_birth_date
 from bot.bookings import Booking
 from bot.dialogue import words
@@ -34,8 +35,9 @@ from bot.verification import eligibility, phone_of_sender
 
 EMERGENCIES = ("911", "crise", "urgence")
 CARE = ("clinicien", "consultation")
-ANSWER_THRESHOLD = 0.45  # the answer finder must be at least this sure to answer by itself
-SELF_CARE_OVER_TRIAGE = 0.40  # a confident self-care topic answers a health message the table found nothing in
+ANSWER_THRESHOLD = 0.45  # the answer finder must be at least this sure to answer by itself,
+CLEAR_LEAD = (0.20, 0.12)  # or at least this sure with this lead over the next topic (fifty topics share)
+SELF_CARE_OVER_TRIAGE = 0.40  # a self-care topic this sure answers what only the classifier sent to a professional
 CHOICES_SHOWN = 3
 BOOKING_TOPICS = ("rendez_vous", "annulation_politique")  # questions that answer the booking flow itself
 ACTS = {  # Rasa NLU intents that are dialogue acts, with the confidence they need
@@ -250,6 +252,7 @@ class _Turn:
     def flow_red_flags(self, flow: Flow) -> bool:
         if words.is_yes(self.m.text):
             self.reply("triage.911", urgent="911")
+            self.outcome.raised_to = "911"
             self.state.flow = None
             self.state.request = None
             self.state.warned = "911"
@@ -510,6 +513,7 @@ class _Turn:
             return
         bookings = booking_flow.wants(text)
         if bookings is not None or act == "mes_rendez_vous":
+            self.answer_booking_question()
             self.start_request("mes_rdv", "", announce=False, detail=bookings or "lister")
             return
         if words.said(text) in ("annuler", "annule", "cancel") and self.cancel_reminded():
@@ -519,11 +523,17 @@ class _Turn:
         if act == "demander_humain" or asked:
             self.start_request("relais", "clinicien", announce=need == "clinicien" and not asked)
             return
-        if need and not self.self_care_instead():
+        if need:
+            topic = self.answer_for_care(need)
+            if topic is not None:
+                self.answer(topic)  # "je fais quoi?", "comment renouveler?": the answer, then the person
+                self.offer_care(need)
+                return
             goal = "relais" if need == "clinicien" else "rdv"
             self.start_request(goal, need, announce=True)
             return
         if act == "prendre_rendez_vous" or booking_flow.wants_new(text):
+            self.answer_booking_question()
             self.start_request("rdv", need or "consultation", announce=False)
             return
         if act in ("saluer", "remercier", "au_revoir"):
@@ -544,20 +554,35 @@ class _Turn:
 
     def best_topic(self) -> str | None:
         ranked = self.s.answers.rank(self.m.text)
-        if ranked and ranked[0].score >= ANSWER_THRESHOLD:
+        return ranked[0].topic if ranked and sure_enough(ranked) else None
+
+    def answer_booking_question(self) -> None:
+        """ "Y a-t-il des frais si j'annule?", "how do I book?": the answer, before the flow itself."""
+        if words.looks_like_question(self.m.text) and self.best_topic() in BOOKING_TOPICS:
+            self.answer(str(self.best_topic()))
+
+    def answer_for_care(self, need: str) -> str | None:
+        """The answer to give before offering a professional, when the member asked a question the bot
+        can answer ("mon gars a mal à l'oreille, je fais quoi?", "comment renouveler ma prescription?"),
+        or when only the classifier sent a minor problem to a professional. None: go to the professional."""
+        ranked = self.s.answers.rank(self.m.text)
+        if not ranked or ranked[0].topic in (*BOOKING_TOPICS, "hors_sujet"):
+            return None
+        entry = self.s.content.answers.get(ranked[0].topic)
+        if entry is None:
+            return None
+        by_classifier = self.m.triage.source != "constat"
+        if by_classifier and entry.kind == "soins" and ranked[0].score >= SELF_CARE_OVER_TRIAGE:
+            return ranked[0].topic
+        if sure_enough(ranked) and (by_classifier or words.looks_like_question(self.m.text)):
             return ranked[0].topic
         return None
 
-    def self_care_instead(self) -> bool:
-        """A minor problem the bot has an answer for, that only the classifier sent to a professional."""
-        triage = self.m.triage
-        if triage.source == "constat" or triage.disposition not in CARE:
-            return False
-        ranked = self.s.answers.rank(self.m.text)
-        if not ranked or ranked[0].score < SELF_CARE_OVER_TRIAGE:
-            return False
-        entry = self.s.content.answers.get(ranked[0].topic)
-        return entry is not None and entry.kind == "soins"
+    def offer_care(self, need: str) -> None:
+        """A way to the professional the triage asked for, as one choice after the answer."""
+        action = "personne" if need == "clinicien" else "rdv"
+        self.reply(f"offre.{action}", ((self.say(f"offre.choix_{action}"), action),))
+        self.state.offered = [action]
 
     def answer(self, topic: str) -> None:
         if topic == "hors_sujet":
@@ -580,6 +605,8 @@ class _Turn:
             label = self.s.content.label(topic, self.lang) if topic in self.s.content.answers else topic
             if picked == i or said in (topic, words.said(label)):
                 return topic
+        if self.state.offered in (["personne"], ["rdv"]):
+            return self.state.offered[0] if words.is_yes(self.m.text) else None
         if picked == len(self.state.offered) + 1 or said == "personne":
             return "personne"
         return None
@@ -588,6 +615,8 @@ class _Turn:
         self.state.offered = []
         if topic == "personne":
             self.start_request("relais", "clinicien", announce=False)
+        elif topic == "rdv":
+            self.start_request("rdv", "consultation", announce=False)
         else:
             self.answer(topic)
 
@@ -776,3 +805,10 @@ def _age(born: date, today: date | None = None) -> int:
 
 
 __all__ = ["FRENCH", "Assistant"]
+
+
+def sure_enough(ranked: list[Match]) -> bool:
+    """Whether the likeliest topic is sure enough to answer without asking which one."""
+    best = ranked[0].score
+    lead = best - (ranked[1].score if len(ranked) > 1 else 0.0)
+    return best >= ANSWER_THRESHOLD or (best >= CLEAR_LEAD[0] and lead >= CLEAR_LEAD[1])

@@ -138,3 +138,4 @@ class Outcome:
     handoff: str | None = None  # a ticket opened in this turn ("" when the handoff ended)
     end_episode: bool = False  # the triage episode ends with the request
     erase: bool = False  # the member asked to erase their data: forget the conversation
+    raised_to: str | None = None  # the member's answer raised the disposition ("oui" to a red flag)

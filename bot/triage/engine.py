@@ -44,6 +44,8 @@ class ClassifierPolicy:
     raise_thresholds: Mapping[Disposition, float]  # any of these reaching its threshold raises to it
     sentence_thresholds: Mapping[Disposition, float]  # the same for one sentence of a long message
     strong: float  # sure enough to raise past what the table set aside
+    sure_alone: float  # sure enough of one message read alone for it to count in a conversation
+    crisis_911: float  # the 911 raise threshold when the table found a crisis and no act under way
     uncertain_health: Disposition | None  # a health message the classifier does not understand
     red_flag_mass: float  # urgent probability that makes the bot ask a red-flag question
     care_threshold: float = 1.1  # P(not info) that makes a message need a professional
@@ -57,6 +59,7 @@ class Turn:
     denied: tuple[str, ...] = ()
     modifiers: tuple[str, ...] = ()
     classifier: str | None = None  # the level the classifier alone gave this message, if any
+    sure: bool = False  # the classifier was sure of this message read alone (counts even in a story)
     correction: bool = False
 
     def to_record(self) -> dict[str, Any]:
@@ -65,6 +68,7 @@ class Turn:
             "nies": list(self.denied),
             "modificateurs": list(self.modifiers),
             "classifieur": self.classifier,
+            "sur": self.sure,
             "correction": self.correction,
         }
 
@@ -77,6 +81,7 @@ class Turn:
             denied=tuple(str(x) for x in record.get("nies") or ()),
             modifiers=tuple(str(x) for x in record.get("modificateurs") or ()),
             classifier=str(record["classifieur"]) if record.get("classifieur") else None,
+            sure=bool(record.get("sur")),
             correction=bool(record.get("correction")),
         )
 
@@ -122,6 +127,7 @@ class Triage:
         self.reader = Reader(table)
         self.classifier = classifier
         self.policy = policy
+        self.requests = frozenset(f.id for f in table.findings if f.system == "demandes")
 
     # ------------------------------------------------------------------ one message
     def read(self, message: str) -> Reading:
@@ -148,21 +154,45 @@ class Triage:
         rows = self.classifier.probabilities(texts)
         return rows[0], peaks(rows[1:]) if len(rows) > 1 else {}
 
+    def _vetoed(self, reading: Reading) -> set[Disposition]:
+        """Levels the classifier may reach only when it is very sure: those the table set aside."""
+        context = reading.present | reading.modifiers
+        present_levels = {self.table.finding(f).level_with(context) for f in reading.present}
+        vetoed = {self.table.finding(f).level for f in reading.set_aside} - present_levels
+        if reading.figurative and not reading.present:
+            vetoed |= set(URGENT)
+        return vetoed
+
+    def _crisis_found(self, reading: Reading) -> bool:
+        """The table found a crisis (crise) and no act under way (911)."""
+        context = reading.present | reading.modifiers
+        levels = {self.table.finding(f).level_with(context) for f in reading.present}
+        return Disposition.CRISE in levels and Disposition.NEUF_UN_UN not in levels
+
     def _classifier_level(
-        self, reading: Reading, whole: Mapping[Disposition, float], sentences: Mapping[Disposition, float]
+        self,
+        reading: Reading,
+        whole: Mapping[Disposition, float],
+        sentences: Mapping[Disposition, float],
+        ordinary: bool = False,
     ) -> tuple[Disposition | None, tuple[str, ...]]:
         if not whole or not reading.substantial:
             return None, ()  # "1", "oui", "pour moi": an answer to a question says nothing the classifier can read
         policy = self.policy
-        present_levels = {self.table.finding(f).level for f in reading.present}
-        vetoed = {self.table.finding(f).level for f in reading.set_aside} - present_levels
-        if reading.figurative and not reading.present:
-            vetoed |= set(URGENT)
+        vetoed = self._vetoed(reading)
+        if ordinary and not reading.present:
+            # "c ouvert jusqua kelle heure a soir": a question about the coop, where the table found
+            # nothing; the classifier's 911 or emergency room needs it to be very sure. (Not crise:
+            # "cancel all my appointments, I won't be around" is a question about the coop too.)
+            vetoed |= {Disposition.NEUF_UN_UN, Disposition.URGENCE}
         candidates: list[tuple[str, Disposition]] = []
         top = max(whole, key=lambda d: whole[d])
         if whole[top] >= policy.min_confidence and (top not in vetoed or whole[top] >= policy.strong):
             candidates.append(("classifieur", top))
+        crisis_found = self._crisis_found(reading)
         for level, threshold in policy.raise_thresholds.items():
+            if level == Disposition.NEUF_UN_UN and crisis_found:
+                threshold = max(threshold, policy.crisis_911)
             p = _at_least(whole, level)
             if p >= threshold and (level not in vetoed or p >= policy.strong):
                 candidates.append((f"classifieur_{level.value}", level))
@@ -182,10 +212,16 @@ class Triage:
         return level, tuple(name for name, d in candidates if d == level)
 
     # ------------------------------------------------------------------ in its conversation
-    def decide(self, message: str, history: Sequence[Turn] = ()) -> Decision:
+    def decide(
+        self, message: str, history: Sequence[Turn] = (), earlier: Sequence[str] = (), ordinary: bool = False
+    ) -> Decision:
+        """The disposition of `message` in its request: `history` holds the request's earlier turns and
+        `earlier` their texts when known (the classifier then reads the request as one story, as its
+        training messages are written, rather than "il boit bien, il est grognon" alone). `ordinary`:
+        the message reads as a question about the coop (hours, phone, fees...), by the answer finder."""
         reading = self.read(message)
         whole, sentences = self.probabilities(message)
-        classifier_level, raised_by = self._classifier_level(reading, whole, sentences)
+        classifier_level, raised_by = self._classifier_level(reading, whole, sentences, ordinary)
         rules_level, _ = self.rule_level(reading.present, reading.modifiers)
         message_level = most_urgent(rules_level, classifier_level)
         turn = Turn(
@@ -193,11 +229,24 @@ class Triage:
             denied=tuple(sorted(f for f, why in reading.set_aside.items() if why == DENIED)),
             modifiers=tuple(sorted(reading.modifiers)),
             classifier=classifier_level.value if classifier_level else None,
-            correction=reading.correction and not reading.present,
+            sure=classifier_level is not None and max(whole.values()) >= self.policy.sure_alone,
+            correction=reading.correction and not (reading.present - self.requests),
         )
-        turns = [*history[-(MAX_TURNS - 1) :], turn]
-        present, modifiers, classifier_levels = _episode(turns)
+        history = history[-(MAX_TURNS - 1) :]
+        turns = [*history, turn]
+        present, modifiers, classifier_levels, cancelled = _episode(turns)
         episode_rules, findings = self.rule_level(present, modifiers)
+        story = _story([*_aligned(earlier, len(history)), message], cancelled)
+        if story is not None:
+            # The request read as one story; a message read alone counts only where the classifier was sure.
+            story_reading = self.read(story)
+            story_whole, story_sentences = self.probabilities(story)
+            story_level, story_raised = self._classifier_level(story_reading, story_whole, story_sentences)
+            vetoed = self._vetoed(story_reading)
+            classifier_levels = [story_level] if story_level else []
+            classifier_levels += [d for d in _episode(turns, sure_only=True)[2] if d not in vetoed]
+            if story_level is not None and story_level != classifier_level:
+                classifier_level, raised_by = story_level, story_raised
         episode_classifier = most_urgent(*classifier_levels) if classifier_levels else None
         disposition = most_urgent(episode_rules, episode_classifier)
 
@@ -210,7 +259,7 @@ class Triage:
         urgent_mass = sum(whole.get(d, 0.0) for d in URGENT)
         ask = (
             disposition in (Disposition.CLINICIEN, Disposition.CONSULTATION)
-            and (bool(reading.present - self._requests()) or reading.health)
+            and (bool(reading.present - self.requests) or reading.health)
             and (source != "constat" or urgent_mass >= self.policy.red_flag_mass)
         )
         return Decision(
@@ -226,9 +275,6 @@ class Triage:
             resources=tuple(sorted({r for f in present for r in self.table.finding(f).resources})),
             turn=turn,
         )
-
-    def _requests(self) -> frozenset[str]:
-        return frozenset(f.id for f in self.table.findings if f.system == "demandes")
 
     def labels(self, finding_ids: Iterable[str], language: str = "fr") -> list[str]:
         """What the member described, in their language, for explanations."""
@@ -249,8 +295,9 @@ def _at_least(probabilities: Mapping[Disposition, float], level: Disposition) ->
     return p
 
 
-def _episode(turns: Sequence[Turn]) -> tuple[set[str], set[str], list[Disposition]]:
-    """The findings still standing, the modifiers, and the classifier levels of an episode's turns.
+def _episode(turns: Sequence[Turn], sure_only: bool = False) -> tuple[set[str], set[str], list[Disposition], set[int]]:
+    """The findings still standing, the modifiers, the classifier levels of an episode's turns (of
+    those the classifier was sure of, with `sure_only`), and the turns taken back.
 
     A later denial takes back the same finding; a correction ("c'était l'an passé") takes back the
     latest earlier message that had findings or a classifier level.
@@ -275,9 +322,23 @@ def _episode(turns: Sequence[Turn]) -> tuple[set[str], set[str], list[Dispositio
         kept = set(turn.present) - denied_after.get(i, set())
         present |= kept
         taken_back = set(turn.present) & denied_after.get(i, set())
-        if turn.classifier and not taken_back:
+        if turn.classifier and not taken_back and (turn.sure or not sure_only):
             levels.append(Disposition.parse(turn.classifier))
-    return present, modifiers, levels
+    return present, modifiers, levels, cancelled
+
+
+def _aligned(texts: Sequence[str], count: int) -> list[str]:
+    """The texts of the last `count` turns; turns whose text is unknown get an empty one."""
+    known = list(texts[-count:]) if count else []
+    return [""] * (count - len(known)) + known
+
+
+def _story(texts: Sequence[str], cancelled: set[int]) -> str | None:
+    """The request's messages as one text, without those taken back; None for a single message."""
+    kept = [t.strip() for i, t in enumerate(texts) if i not in cancelled and t.strip()]
+    if len(kept) < 2:
+        return None
+    return " ".join(t if t[-1] in ".!?;" else t + "." for t in kept)
 
 
 def load_policy(path: Path) -> ClassifierPolicy:
@@ -290,6 +351,8 @@ def load_policy(path: Path) -> ClassifierPolicy:
                 Disposition.parse(str(k)): float(v) for k, v in (data.get("sentence_thresholds") or {}).items()
             },
             strong=float(data.get("strong", 0.8)),
+            sure_alone=float(data.get("sure_alone", 0.9)),
+            crisis_911=float(data.get("crisis_911", 0.3)),
             uncertain_health=Disposition.parse(str(data["uncertain_health"])) if data.get("uncertain_health") else None,
             red_flag_mass=float(data.get("red_flag_mass", 0.1)),
             care_threshold=float(data.get("care_threshold", 1.1)),

@@ -45,6 +45,9 @@ NEGATION_CUES = frozenset(
 )
 # "pas juste", "pas seulement": "not only", which adds rather than negates.
 _INTENSIFIERS_AFTER_PAS = frozenset({"juste", "seulement", "que", "only", "just"})
+# Before "pas mal", these make it "no pain" ("j'ai pas mal", "ça fait pas mal"); elsewhere it means
+# "quite a lot" ("ça serre pas mal dans la poitrine").
+_HAVE_OR_DO = frozenset({"ai", "a", "as", "avons", "avez", "ont", "avait", "avais", "fait", "faisait", "y"})
 CLAUSE_BOUNDARIES = frozenset({".", ",", ";", "!", "?", ":", "mais", "et", "sauf", "but", "and", "alors", "puis"})
 NEGATION_WINDOW = 4  # words before a match that can negate it
 
@@ -67,8 +70,12 @@ def is_negated(text: str, start: int) -> bool:
         following = words[i + 1 : i + 3]
         if word == "pas" and following[:1] and following[0] in _INTENSIFIERS_AFTER_PAS:
             continue
-        if word == "pas" and following[:1] == ["mal"] and following[1:2] and following[1] in {"de", "d", "mal"}:
-            continue  # "pas mal de douleur", "pas mal mal": a lot, not none
+        if (
+            word == "pas"
+            and following[:1] == ["mal"]
+            and ((following[1:2] and following[1] in {"de", "d", "mal"}) or (i == 0 or words[i - 1] not in _HAVE_OR_DO))
+        ):
+            continue  # "pas mal de douleur", "ça serre pas mal": a lot; but "j'ai pas mal", "ça fait pas mal"
         if word == "no" and following[:1] and following[0] in {"longer", "more"}:
             continue  # "no longer breathing" is the finding itself
         if word == "jamais" and i > 0 and words[i - 1] == "si":
@@ -118,6 +125,9 @@ def vocabulary_of(sources: Iterable[str]) -> tuple[set[str], set[str]]:
     return words, stems
 
 
+MAX_ENDING = 4  # letters after a misspelt stem that the corrector keeps ("sucid|aire")
+
+
 class SpellingCorrector:
     """Corrects a word one edit away from the table's vocabulary ("poitrinne" -> "poitrine").
 
@@ -155,8 +165,9 @@ class SpellingCorrector:
             for target in self._index.get(variant, ()):
                 if target in self.vocabulary and one_edit_apart(word, target):
                     return target
-        # A misspelt stem followed by an ending: "sucidaire" -> "suicid" + "aire".
-        for cut in range(self.MIN_LENGTH, len(word)):
+        # A misspelt stem followed by a short ending: "sucidaire" -> "suicid" + "aire" (but a longer
+        # word is another word: "wheelchair" is not "wheez" + "chair").
+        for cut in range(max(self.MIN_LENGTH, len(word) - MAX_ENDING), len(word)):
             head, tail = word[:cut], word[cut:]
             for variant in [head, *sorted(_deletions(head))]:
                 for target in self._index.get(variant, ()):

@@ -41,7 +41,7 @@ _AGE = re.compile(
 _DURATION_BEFORE = re.compile(
     r"(?<![a-z])(depuis|il y a|ca fait|fait|pendant|dans|durant|for|since|over|past|last|about|plus de|moins de|"
     r"enceinte de|grossesse de|enceinte|pregnant|a|at|de grossesse|every|chaque|toutes les|tous les|"
-    r"en|aux|les|ces|des|x|fois)( (environ|presque|a peu pres|about|almost|genre|au moins|at least|"
+    r"en|aux|les|ces|des|x|fois|clean|sober|sobre)( (environ|presque|a peu pres|about|almost|genre|au moins|at least|"
     r"seulement|only|juste|pas|plus|moins|de))? ?$"
 )
 _ALWAYS_DURATION = re.compile(
@@ -108,7 +108,7 @@ class Reader:
             modifiers=frozenset(modifiers),
             figurative=_IDIOM in text.split(),
             health=bool(context.health and context.health.search(text)),
-            correction=any(p.search(text) for p in context.correction),
+            correction=_takes_back(text, cues, context.correction, context.takeback),
             substantial=bool(present)
             or len(re.findall(r"[a-z]{2,}", text)) >= MIN_WORDS
             or bool(context.health and context.health.search(text)),
@@ -199,6 +199,21 @@ class _Cues:
         clause_end = min([b for b in self.clause_ends if b >= end] + [s_end])
         after = [c for c in cues if end <= c[0] < clause_end and c[2] != GENERAL]
         return after[0][2] if after else PRESENT
+
+
+def _takes_back(
+    text: str, cues: _Cues, corrections: Iterable[re.Pattern[str]], openers: Iterable[re.Pattern[str]]
+) -> bool:
+    """Whether a message takes back the one before: a correction cue ("c'est une expression"), a past
+    time at its start ("years ago, 2018"), or one anywhere after an opening like "non non, désolé"."""
+    if any(p.search(text) for p in corrections):
+        return True
+    past = [start for start, _, kind in cues.cues if kind == PAST]
+    if not past:
+        return False
+    if len(text[: past[0]].split()) <= 3:
+        return True
+    return any(p.match(text) for p in openers)
 
 
 def _match_state(pattern: re.Pattern[str], text: str, cues: _Cues, patterns: Patterns, timeless: bool) -> str | None:

@@ -40,11 +40,16 @@ class Patterns:
 
 @dataclass(frozen=True)
 class Adjustment:
-    """A first-order modifier: when every id of `when` is present, the finding calls for `level`."""
+    """A first-order modifier: when every id of `when` is present and none of `unless`, the finding
+    calls for `level`."""
 
     when: tuple[str, ...]
     level: Disposition
     examples: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+
+    def applies(self, context: frozenset[str]) -> bool:
+        return set(self.when) <= context and not set(self.unless) & context
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,11 @@ class Finding:
         """The finding's disposition given the other findings and modifiers present."""
         level = self.level
         for adjustment in self.lowered:
-            if set(adjustment.when) <= context:
+            if adjustment.applies(context):
                 level = adjustment.level
                 break
         for adjustment in self.raised:
-            if set(adjustment.when) <= context and adjustment.level.rank > level.rank:
+            if adjustment.applies(context) and adjustment.level.rank > level.rank:
                 level = adjustment.level
         return level
 
@@ -99,6 +104,7 @@ class Context:
     general: tuple[re.Pattern[str], ...]  # "c'est quoi les signes de": a question about a condition
     figurative: tuple[re.Pattern[str], ...]  # idioms, masked before reading ("mort de rire")
     correction: tuple[re.Pattern[str], ...]  # a message that takes back the previous one ("non, c'était en 2019")
+    takeback: tuple[re.Pattern[str], ...]  # an opening ("non non", "sorry") that, with a past time, takes back
     health: re.Pattern[str] | None  # words that make a message a health message
 
 
@@ -176,12 +182,13 @@ def _adjustments(raw: Any, where: str) -> tuple[Adjustment, ...]:
     out = []
     for entry in raw or []:
         try:
-            when = entry["if"]
+            when, unless = entry["if"], entry.get("unless") or ()
             out.append(
                 Adjustment(
                     when=tuple([when] if isinstance(when, str) else when),
                     level=Disposition.parse(str(entry["level"])),
                     examples=tuple(entry.get("examples") or []),
+                    unless=tuple([unless] if isinstance(unless, str) else unless),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -254,6 +261,7 @@ def load_table(safety_dir: Path) -> Table:
         general=cues("general_questions"),
         figurative=cues("figurative"),
         correction=cues("correction"),
+        takeback=cues("takeback_openers"),
         health=compile_pattern(lexicon_regex(health_words), {}) if health_words else None,
     )
 
@@ -264,7 +272,7 @@ def load_table(safety_dir: Path) -> Table:
     known_ids = set(ids) | {band.modifier for band in age_bands}
     for finding in findings:
         for adjustment in (*finding.raised, *finding.lowered):
-            unknown = set(adjustment.when) - known_ids
+            unknown = set(adjustment.when + adjustment.unless) - known_ids
             if unknown:
                 raise TableError(f"finding {finding.id}: unknown ids {sorted(unknown)} in an adjustment")
 
