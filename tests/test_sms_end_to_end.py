@@ -22,6 +22,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.members import Member, parse_registry
 from bot.sms_text import segment_count
+from bot.text import normalise
 from bot.verification import eligibility
 from tests.stack import AUTH_TOKEN, PORTS
 from tools.demo_members import demo_registry_csv
@@ -163,10 +164,15 @@ def test_a_failed_delivery_is_recorded(stack: object) -> None:
     assert phone not in json.dumps(entry)
 
 
-def demo_member() -> Member:
+def demo_members() -> list[Member]:
+    """Demo members who may use telemedicine, each alone on their phone."""
     members = parse_registry(demo_registry_csv()).members
     phones = Counter(m.phone for m in members)
-    return [m for m in members if eligibility(m) == "ok" and phones[m.phone] == 1][1]
+    return [m for m in members if eligibility(m) == "ok" and phones[m.phone] == 1]
+
+
+def demo_member() -> Member:
+    return demo_members()[1]
 
 
 def test_a_member_answers_buttons_with_numbers(stack: object) -> None:
@@ -177,6 +183,22 @@ def test_a_member_answers_buttons_with_numbers(stack: object) -> None:
     assert "1. Pour moi" in question and "Répondez 1, 2 ou 3" in question
     assert "quel age" in exchange("2", member.phone).lower()  # for a child, the age comes first
     assert "depuis" in exchange("4 ans", member.phone).lower()
+
+
+def test_a_member_wanders_leaves_and_is_not_trapped_over_sms(stack: object) -> None:
+    # Issue 15 over the real channel: a question in the middle of a form, a way out, and "mes
+    # rendez-vous" that lets go of the member after the list.
+    member = demo_members()[0]
+    phone = member.phone
+    assert "OUI" in exchange("je voudrais un rendez-vous avec un medecin", phone)  # the consent notice
+    hours = exchange("c'est quoi vos heures?", phone)
+    assert "lundi au jeudi" in hours and "OUI" in hours  # the answer, then the notice again
+    exchange("oui", phone)
+    assert "1. Pour moi" in exchange(member.birth_date.strftime("%d/%m/%Y"), phone)
+    assert "on arrete la" in normalise(exchange("laisse faire", phone))
+    assert "aucun rendez vous a venir" in normalise(exchange("mes rendez-vous", phone))
+    after = normalise(exchange("c'est quoi votre adresse?", phone))
+    assert "aucun rendez vous" not in after and "rue principale" in after
 
 
 def test_every_reply_is_gsm7_and_at_most_3_segments(stack: object) -> None:

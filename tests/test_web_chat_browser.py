@@ -178,6 +178,21 @@ def test_a_message_pushed_from_another_process_reaches_the_browser(page: Page) -
     expect(page.get_by_role("log")).to_contain_text(text, timeout=10_000)
 
 
+def test_a_web_member_wanders_in_a_form_and_leaves_it(page: Page, sites: Path) -> None:
+    # Issue 15 in the widget: a question in the middle of the booking form is answered and the form
+    # asked again; "annuler" leaves it; "mes rendez-vous" then lets go after the list.
+    token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
+    open_chat(page, embedding_page(sites, f'data-token="{token}"'))
+    ask(page, "je voudrais un rendez-vous avec un médecin")
+    assert "pour vous" in ask(page, "oui")
+    digression = ask(page, "c'est quoi votre adresse?")
+    assert "La coop est au" in digression and "pour vous" in digression
+    assert "on arrête là" in ask(page, "annuler")
+    listing = ask(page, "mes rendez-vous")
+    assert "rendez-vous" in listing
+    assert "lundi" in ask(page, "c'est quoi vos heures?")
+
+
 def test_a_web_member_books_and_downloads_the_calendar_file(page: Page, sites: Path) -> None:
     token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
     open_chat(page, embedding_page(sites, f'data-token="{token}"'))

@@ -31,11 +31,11 @@ _NUMBER_WORDS = {
     "dix": 10, "ten": 10, "onze": 11, "eleven": 11, "douze": 12, "twelve": 12, "quinze": 15, "vingt": 20,
 }  # fmt: skip
 _UNIT_MONTHS = {"jour": 1 / 30, "day": 1 / 30, "semaine": 7 / 30, "sem": 7 / 30, "week": 7 / 30, "wk": 7 / 30,
-                "mois": 1.0, "month": 1.0, "mo": 1.0, "an": 12.0, "annee": 12.0, "year": 12.0, "yr": 12.0,
+                "mois": 1.0, "mwa": 1.0, "month": 1.0, "mo": 1.0, "an": 12.0, "annee": 12.0, "year": 12.0, "yr": 12.0,
                 "yo": 12.0}  # fmt: skip
 _AGE = re.compile(
     r"(?<![a-z0-9.])(?P<n>\d{1,3}|" + "|".join(k for k in _NUMBER_WORDS if k != "a") + r")"
-    r" ?(?P<unit>jours?|days?|semaines?|sem|weeks?|wks?|mois|months?|mos?|ans?|annees?|years?|yrs?|yo)"
+    r" ?(?P<unit>jours?|days?|semaines?|sem|weeks?|wks?|mois|mwa|months?|mos?|ans?|annees?|years?|yrs?|yo)"
     r"(?P<after>(?: [a-z0-9]+){0,2})"
 )
 _DURATION_BEFORE = re.compile(
@@ -54,7 +54,7 @@ _AGE_WORDS_BEFORE = re.compile(
     r"grand mere|grandpa|grandma|mari|epoux|epouse|conjoint|conjointe|husband|wife|chum|blonde|voisin|voisine|"
     r"neighbour|neighbor|patient|patiente|monsieur|madame|dame|frere|soeur|brother|sister|oncle|tante|"
     r"cousin|cousine|ami|amie|friend|eleve|student|moi|je|i|j|il|elle|he|she|agee?|aged|age)"
-    r"( [a-z]+){0,2} (de|a|is|est|qui a|a|has|of)?$"
+    r"( [a-z]+){0,2}( (de|a|is|est|qui a|a|has|of))?$"
 )
 
 
