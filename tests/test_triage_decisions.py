@@ -4,6 +4,7 @@ that may only raise, the conversation's request as one episode, and the sample o
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -172,4 +173,14 @@ def test_the_sample_of_triage_md_meets_every_bar(triage: Triage) -> None:
         rows = list(csv.DictReader(f))
     expected = [Disposition.parse(r["expected"]) for r in rows]
     predicted = [triage.decide(r["message"]).disposition for r in rows]
+    assert not score(expected, predicted).failures()
+
+
+def test_the_labelled_conversations_meet_every_bar(triage: Triage) -> None:
+    # Multi-turn conversations written by the corpus writers (tests/data/conversations_dev.jsonl):
+    # the disposition after the last message, each message triaged in its conversation.
+    path = Path(__file__).parent / "data" / "conversations_dev.jsonl"
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    expected = [Disposition.parse(case["expected"]) for case in cases]
+    predicted = [conversation(triage, *case["turns"]) for case in cases]
     assert not score(expected, predicted).failures()

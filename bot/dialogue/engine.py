@@ -533,6 +533,10 @@ class _Turn:
             self.start_request(goal, need, announce=True)
             return
         if act == "prendre_rendez_vous" or booking_flow.wants_new(text):
+            topic = self.best_topic() if words.asks(text) else None
+            if topic is not None and topic not in (*BOOKING_TOPICS, "hors_sujet"):
+                self.answer(topic)  # "faut-tu un rdv pour le vaccin?": the vaccine's answer says how
+                return
             self.answer_booking_question()
             self.start_request("rdv", need or "consultation", announce=False)
             return
@@ -558,7 +562,7 @@ class _Turn:
 
     def answer_booking_question(self) -> None:
         """ "Y a-t-il des frais si j'annule?", "how do I book?": the answer, before the flow itself."""
-        if words.looks_like_question(self.m.text) and self.best_topic() in BOOKING_TOPICS:
+        if words.asks(self.m.text) and self.best_topic() in BOOKING_TOPICS:
             self.answer(str(self.best_topic()))
 
     def answer_for_care(self, need: str) -> str | None:
@@ -574,7 +578,7 @@ class _Turn:
         by_classifier = self.m.triage.source != "constat"
         if by_classifier and entry.kind == "soins" and ranked[0].score >= SELF_CARE_OVER_TRIAGE:
             return ranked[0].topic
-        if sure_enough(ranked) and (by_classifier or words.looks_like_question(self.m.text)):
+        if sure_enough(ranked) and (by_classifier or words.asks(self.m.text)):
             return ranked[0].topic
         return None
 

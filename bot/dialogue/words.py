@@ -141,6 +141,19 @@ def looks_like_question(text: str) -> bool:
     )
 
 
+_ASKS = re.compile(
+    r"\b(comment|combien|pourquoi|quoi faire|que faire|"
+    r"(je|j|on|tu|il|elle) (fais|fait|donne|mets|met|prends|prend) quoi|"
+    r"faut (tu|il)|y a tu|ya tu|c tu|c est tu|est ce|est il|peut on|puis je|"
+    r"how|what should|what can|what do|when should|should i|can i|do i|is it|is there|are you|do you)\b"
+)
+
+
+def asks(text: str) -> bool:
+    """Whether a message asks something, wherever the question is ("mon bébé fait 38, je lui donne quoi")."""
+    return looks_like_question(text) or bool(_ASKS.search(said(text)))
+
+
 _ACTS = (
     (
         "pourquoi",
