@@ -25,6 +25,10 @@ class StackError(RuntimeError):
     """The stack could not start; the message holds its output."""
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
@@ -56,6 +60,9 @@ def local_stack(
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # As in a terminal, Ctrl-C (SIGINT) reaches the script even when whoever started us ignores it
+        # (a job started in the background): a shell cannot trap a signal ignored on entry.
+        preexec_fn=_default_sigint,
     )
     try:
         _wait_until_up(process)
