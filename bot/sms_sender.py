@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -77,12 +78,17 @@ class SmsSender:
     first_delay: float = 0.5
     sleep: Callable[[float], None] = time.sleep
     _client: Client | None = field(default=None, init=False, repr=False)
+    _client_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def client(self) -> Client:
-        if self._client is None:
-            self._client = Client(self.settings.account_sid, self.settings.auth_token)
-            self._client.api.base_url = self.settings.api_base_url.rstrip("/")
-        return self._client
+        # Sends run in threads, and twilio's Client builds its `api` lazily: built unguarded, a
+        # second thread could replace the configured one and send to api.twilio.com instead.
+        with self._client_lock:
+            if self._client is None:
+                client = Client(self.settings.account_sid, self.settings.auth_token)
+                client.api.base_url = self.settings.api_base_url.rstrip("/")
+                self._client = client
+            return self._client
 
     def send(self, to: str, body: str, *, from_number: str | None = None, urgent: bool = False) -> Sent:
         """Send one SMS. `urgent` (an emergency answer) goes out even to a phone that opted out."""

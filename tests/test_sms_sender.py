@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 import urllib.request
 from typing import Any
 
@@ -82,3 +83,14 @@ def test_settings_from_the_environment() -> None:
     )
     assert settings.configured and settings.api_base_url == "https://api.twilio.com"
     assert settings.status_callback == "https://triage.example/webhooks/sms/status"
+
+
+def test_first_sends_from_many_threads_all_reach_the_configured_server(
+    sender: SmsSender, twilio_local: LocalTwilio
+) -> None:
+    # The channel sends from worker threads; a fresh sender's first sends race to build the client.
+    phones = [f"+1873555{n:04d}" for n in range(300, 312)]
+    with ThreadPoolExecutor(len(phones)) as pool:
+        results = list(pool.map(lambda phone: sender.send(phone, "Bonjour"), phones))
+    assert [r.outcome for r in results] == ["sent"] * len(phones)
+    assert all(twilio_local.sent_to(phone) for phone in phones)
