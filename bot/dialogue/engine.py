@@ -92,6 +92,11 @@ class _Turn:
         self.state.end_request()
         self.outcome.end_episode = True
 
+    def let_go(self) -> None:
+        """Leave the request's form but not its triage episode: the member who declined consent or
+        left a form is often still describing the same problem ("non" / "pas de fièvre, pas enceinte")."""
+        self.state.end_request()
+
     # ------------------------------------------------------------------ the turn
     def run(self) -> Outcome:
         triage = self.m.triage
@@ -194,14 +199,14 @@ class _Turn:
             flow.off_topic += 1
             if flow.off_topic >= 2:
                 self.reply("flux.laisse")
-                self.end_request()
+                self.let_go()
             else:
                 self.reask(flow, again=True)
             return True
         flow.misses += 1
         if flow.misses >= 3:
             self.reply("flux.laisse")
-            self.end_request()
+            self.let_go()
             return True
         if hint:
             self.reply(hint)
@@ -277,7 +282,7 @@ class _Turn:
         if words.is_no(self.m.text) or self.act_is("nier"):
             self.s.consents.record(self.m.sender, self.s.consent_notice, self.channel, accepted=False)
             self.replies.append(Reply(self.s.consent_notice.declined_text(self.lang)))
-            self.end_request()
+            self.let_go()
             return True
         return self.digress(flow, "consentement.oui_ou_non")
 
