@@ -137,7 +137,8 @@ class _Turn:
     def emergency_reply(self, level: str, record: dict[str, Any]) -> None:
         self.reply(f"triage.{level}", urgent=level)
         for resource in record.get("ressources") or []:
-            self.reply(f"ressources.{resource}", urgent=level)
+            if not (resource == "ligne_crise" and level == "crise"):  # the crisis answer gives the line already
+                self.reply(f"ressources.{resource}", urgent=level)
         young = {"ado", "enfant"} & set(record.get("modificateurs") or [])
         if level == "crise" and young:
             self.reply("ressources.tel_jeunes", urgent=level)
