@@ -9,7 +9,7 @@ gets the likeliest topics as choices (bot/dialogue).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from bot.content import Content
 from bot.text import normalise
 
 OFF_TOPIC = "hors_sujet"  # questions the assistant cannot answer (weather, sports...)
-COOP_QUESTION = 0.6  # how sure the finder must be that a message is a question about the coop
+ORDINARY_QUESTION = 0.6  # how sure the finder must be that a message is one of the questions it answers
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,12 @@ class Match:
 class AnswerFinder:
     """Word and character n-grams and a logistic regression over the topics' example questions."""
 
-    def __init__(self, model: Any, topics: Sequence[str], coop_topics: Iterable[str] = ()) -> None:
+    def __init__(self, model: Any, topics: Sequence[str]) -> None:
         self._model = model
         self.topics = list(topics)
-        self.coop_topics = frozenset(coop_topics)  # questions about the coop, not about health
 
     @classmethod
-    def fit(cls, examples: Sequence[tuple[str, str]], coop_topics: Iterable[str] = ()) -> AnswerFinder:
+    def fit(cls, examples: Sequence[tuple[str, str]]) -> AnswerFinder:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion, Pipeline
@@ -62,7 +61,7 @@ class AnswerFinder:
             ]
         )
         model.fit([normalise(q) for q, _ in examples], [t for _, t in examples])
-        return cls(model, list(model.classes_), coop_topics)
+        return cls(model, list(model.classes_))
 
     def rank(self, text: str, limit: int = 3) -> list[Match]:
         """The likeliest topics for a message, best first."""
@@ -70,10 +69,14 @@ class AnswerFinder:
         ranked = sorted(zip(self.topics, probabilities, strict=True), key=lambda p: p[1], reverse=True)
         return [Match(t, float(p)) for t, p in ranked[:limit]]
 
-    def about_the_coop(self, text: str) -> bool:
-        """Whether a message reads clearly as a question about the coop (hours, phone, fees...)."""
+    def reads_as_ordinary(self, text: str) -> bool:
+        """Whether a message reads clearly as one of the questions the bot answers: a coop fact, a
+        self-care topic, or a question it cannot answer (the weather). Triage then lets the classifier
+        alone send it to 911 or the emergency room only when very sure; the clinical table still
+        reads every finding, so "mon bébé de 3 semaines fait de la fièvre, je lui donne quoi?" stays
+        urgent (of the corpus's 911 and emergency-room messages, none changes)."""
         best = self.rank(text, 1)
-        return bool(best) and best[0].topic in self.coop_topics and best[0].score >= COOP_QUESTION
+        return bool(best) and best[0].score >= ORDINARY_QUESTION
 
 
 def examples(content: Content, extra_dir: Path | None = None) -> list[tuple[str, str]]:
@@ -91,5 +94,4 @@ def examples(content: Content, extra_dir: Path | None = None) -> list[tuple[str,
 
 
 def load_answer_finder(content: Content, extra_dir: Path | None = None) -> AnswerFinder:
-    coop_topics = [t for t, a in content.answers.items() if a.kind == "coop"]
-    return AnswerFinder.fit(examples(content, extra_dir), coop_topics)
+    return AnswerFinder.fit(examples(content, extra_dir))

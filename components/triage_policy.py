@@ -73,7 +73,7 @@ class TriagePolicy(Policy):
         episode = tracker.get_slot(SLOT_EPISODE) or []
         history = [t for t in (Turn.from_record(r) for r in episode) if t is not None]
         earlier = _earlier_texts(tracker, len(history))
-        return self.triage.decide(text, history, earlier, ordinary=self.answers.about_the_coop(text))
+        return self.triage.decide(text, history, earlier, ordinary=self.answers.reads_as_ordinary(text))
 
     def predict_action_probabilities(
         self,

@@ -36,7 +36,7 @@ class Conversation:
     def say(self, text: str, now: datetime | None = None) -> list[Reply]:
         history = [t for t in (Turn.from_record(r) for r in self.episode) if t is not None]
         earlier = self.texts[len(self.texts) - len(history) :]
-        ordinary = self.services.answers.about_the_coop(text)
+        ordinary = self.services.answers.reads_as_ordinary(text)
         decision = self.triage.decide(text, history, earlier, ordinary)
         record = decision.as_record()
         self.disposition = decision.disposition.value

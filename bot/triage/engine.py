@@ -181,9 +181,10 @@ class Triage:
         policy = self.policy
         vetoed = self._vetoed(reading)
         if ordinary and not reading.present:
-            # "c ouvert jusqua kelle heure a soir": a question about the coop, where the table found
-            # nothing; the classifier's 911 or emergency room needs it to be very sure. (Not crise:
-            # "cancel all my appointments, I won't be around" is a question about the coop too.)
+            # "c ouvert jusqua kelle heure a soir", "jmet tu du beurre sur une brulure": a question the
+            # bot answers, where the table found nothing; the classifier's 911 or emergency room needs
+            # it to be very sure. (Not crise: "cancel all my appointments, I won't be around" reads as
+            # a question about the coop too.)
             vetoed |= {Disposition.NEUF_UN_UN, Disposition.URGENCE}
         candidates: list[tuple[str, Disposition]] = []
         top = max(whole, key=lambda d: whole[d])
@@ -218,7 +219,7 @@ class Triage:
         """The disposition of `message` in its request: `history` holds the request's earlier turns and
         `earlier` their texts when known (the classifier then reads the request as one story, as its
         training messages are written, rather than "il boit bien, il est grognon" alone). `ordinary`:
-        the message reads as a question about the coop (hours, phone, fees...), by the answer finder."""
+        the answer finder reads the message as one of the questions the bot answers."""
         reading = self.read(message)
         whole, sentences = self.probabilities(message)
         classifier_level, raised_by = self._classifier_level(reading, whole, sentences, ordinary)
