@@ -180,22 +180,25 @@ class Triage:
             return None, ()  # "1", "oui", "pour moi": an answer to a question says nothing the classifier can read
         policy = self.policy
         vetoed = self._vetoed(reading)
+        crisis_found = self._crisis_found(reading)
         if ordinary and not reading.present:
             # "c ouvert jusqua kelle heure a soir", "jmet tu du beurre sur une brulure": a question the
-            # bot answers, where the table found nothing; the classifier's 911 or emergency room needs
-            # it to be very sure. (Not crise: "cancel all my appointments, I won't be around" reads as
-            # a question about the coop too.)
+            # bot answers, where the table found nothing; the classifier alone needs to be very sure to
+            # make it an emergency.
             vetoed |= {Disposition.NEUF_UN_UN, Disposition.URGENCE}
+        if ordinary and not crisis_found:
+            # "mon bébé de 9 mois fait 38.3, je lui donne quoi": the same for a crisis. Crises hidden in
+            # a coop question ("cancel all my appointments, I won't be around") are the table's to find.
+            vetoed.add(Disposition.CRISE)
         candidates: list[tuple[str, Disposition]] = []
         top = max(whole, key=lambda d: whole[d])
         if whole[top] >= policy.min_confidence and (top not in vetoed or whole[top] >= policy.strong):
             candidates.append(("classifieur", top))
-        crisis_found = self._crisis_found(reading)
         for level, threshold in policy.raise_thresholds.items():
             if level == Disposition.NEUF_UN_UN and crisis_found:
                 threshold = max(threshold, policy.crisis_911)
             p = _at_least(whole, level)
-            if p >= threshold and (level not in vetoed or p >= policy.strong):
+            if p >= threshold and (level not in vetoed or whole.get(level, 0.0) >= policy.strong):
                 candidates.append((f"classifieur_{level.value}", level))
         care = 1.0 - whole.get(Disposition.INFO, 1.0)
         if care >= policy.care_threshold:
