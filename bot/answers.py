@@ -72,7 +72,7 @@ class AnswerFinder:
     def reads_as_ordinary(self, text: str) -> bool:
         """Whether a message reads clearly as one of the questions the bot answers: a coop fact, a
         self-care topic, or a question it cannot answer (the weather). Triage then lets the classifier
-        alone send it to 911 or the emergency room only when very sure; the clinical table still
+        alone make it a 911, an emergency room or a crisis only when very sure; the clinical table still
         reads every finding, so "mon bébé de 3 semaines fait de la fièvre, je lui donne quoi?" stays
         urgent (of the corpus's 911 and emergency-room messages, none changes)."""
         best = self.rank(text, 1)
