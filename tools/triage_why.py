@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from bot.settings import load_settings
 from bot.triage import load_triage
 
 
 def main() -> None:
-    triage = load_triage(Path(__file__).resolve().parent.parent / "safety")
+    triage = load_triage(load_settings().safety_dir)
     reader = triage.reader
     for message in sys.argv[1:]:
         text = reader.prepare(message)

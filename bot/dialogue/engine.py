@@ -568,8 +568,9 @@ class _Turn:
 
     def answer_booking_question(self) -> None:
         """ "Y a-t-il des frais si j'annule?", "how do I book?": the answer, before the flow itself."""
-        if words.asks(self.m.text) and self.best_topic() in BOOKING_TOPICS:
-            self.answer(str(self.best_topic()))
+        topic = self.best_topic() if words.asks(self.m.text) else None
+        if topic in BOOKING_TOPICS:
+            self.answer(str(topic))
 
     def answer_for_care(self, need: str) -> str | None:
         """The answer to give before offering a professional, when the member asked a question the bot
@@ -814,11 +815,11 @@ def _age(born: date, today: date | None = None) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-__all__ = ["FRENCH", "Assistant"]
-
-
 def sure_enough(ranked: list[Match]) -> bool:
     """Whether the likeliest topic is sure enough to answer without asking which one."""
     best = ranked[0].score
     lead = best - (ranked[1].score if len(ranked) > 1 else 0.0)
     return best >= ANSWER_THRESHOLD or (best >= CLEAR_LEAD[0] and lead >= CLEAR_LEAD[1])
+
+
+__all__ = ["FRENCH", "Assistant"]

@@ -154,20 +154,17 @@ class Triage:
         rows = self.classifier.probabilities(texts)
         return rows[0], peaks(rows[1:]) if len(rows) > 1 else {}
 
-    def _vetoed(self, reading: Reading) -> set[Disposition]:
-        """Levels the classifier may reach only when it is very sure: those the table set aside."""
+    def _present_levels(self, reading: Reading) -> set[Disposition]:
+        """The levels the findings present call for, with the message's modifiers."""
         context = reading.present | reading.modifiers
-        present_levels = {self.table.finding(f).level_with(context) for f in reading.present}
+        return {self.table.finding(f).level_with(context) for f in reading.present}
+
+    def _vetoed(self, reading: Reading, present_levels: set[Disposition]) -> set[Disposition]:
+        """Levels the classifier may reach only when it is very sure: those the table set aside."""
         vetoed = {self.table.finding(f).level for f in reading.set_aside} - present_levels
         if reading.figurative and not reading.present:
             vetoed |= set(URGENT)
         return vetoed
-
-    def _crisis_found(self, reading: Reading) -> bool:
-        """The table found a crisis (crise) and no act under way (911)."""
-        context = reading.present | reading.modifiers
-        levels = {self.table.finding(f).level_with(context) for f in reading.present}
-        return Disposition.CRISE in levels and Disposition.NEUF_UN_UN not in levels
 
     def _classifier_level(
         self,
@@ -179,8 +176,10 @@ class Triage:
         if not whole or not reading.substantial:
             return None, ()  # "1", "oui", "pour moi": an answer to a question says nothing the classifier can read
         policy = self.policy
-        vetoed = self._vetoed(reading)
-        crisis_found = self._crisis_found(reading)
+        present_levels = self._present_levels(reading)
+        vetoed = self._vetoed(reading, present_levels)
+        # The table found a crisis and no act under way (911).
+        crisis_found = Disposition.CRISE in present_levels and Disposition.NEUF_UN_UN not in present_levels
         if ordinary and not reading.present:
             # "c ouvert jusqua kelle heure a soir", "jmet tu du beurre sur une brulure": a question the
             # bot answers, where the table found nothing; the classifier alone needs to be very sure to
@@ -246,7 +245,7 @@ class Triage:
             story_reading = self.read(story)
             story_whole, story_sentences = self.probabilities(story)
             story_level, story_raised = self._classifier_level(story_reading, story_whole, story_sentences)
-            vetoed = self._vetoed(story_reading)
+            vetoed = self._vetoed(story_reading, self._present_levels(story_reading))
             classifier_levels = [story_level] if story_level else []
             classifier_levels += [d for d in _episode(turns, sure_only=True)[2] if d not in vetoed]
             if story_level is not None and story_level != classifier_level:
