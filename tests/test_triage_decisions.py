@@ -143,6 +143,17 @@ def test_a_later_emergency_is_not_lost_in_the_story(triage: Triage) -> None:
     assert conversation(triage, *story) == Disposition.NEUF_UN_UN
 
 
+def test_a_reassuring_answer_keeps_a_story_without_a_sign_below_911(triage: Triage) -> None:
+    story = ("mon bébé a avalé quelque chose", "une pile bouton je pense", "il a 18 mois, il a l'air correct, il joue")
+    assert conversation(triage, *story) == Disposition.URGENCE
+
+
+def test_a_bare_request_for_a_person_is_not_a_crisis(triage: Triage) -> None:
+    for message in ("je veux parler à une personne", "I want to talk to a person"):
+        assert triage.decide(message).disposition == Disposition.CLINICIEN, message
+    assert triage.decide("je veux parler à une personne, j'en peux plus de vivre").disposition == Disposition.CRISE
+
+
 def test_an_alarm_denied_later_does_not_stick(triage_rules: Triage) -> None:
     first = triage_rules.decide("je pense qu'il respire pas")
     second = triage_rules.decide("non non, il respire bien, il dort", [first.turn])

@@ -34,6 +34,7 @@ from bot.triage.table import Table, load_table
 URGENT = (Disposition.NEUF_UN_UN, Disposition.CRISE, Disposition.URGENCE)
 _SENTENCE = re.compile(r"(?<=[.!?;\n])\s+|\n+")
 MAX_TURNS = 8  # messages of one request kept for the episode
+SHORT_REQUEST = 8  # words: "je voudrais parler à une personne svp" is a request and nothing else
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,11 @@ class Triage:
             # "mon bébé de 9 mois fait 38.3, je lui donne quoi": the same for a crisis. Crises hidden in
             # a coop question ("cancel all my appointments, I won't be around") are the table's to find.
             vetoed.add(Disposition.CRISE)
+        bare_request = reading.present and reading.present <= self.requests and not reading.health
+        if bare_request and reading.words <= SHORT_REQUEST:
+            # "je veux parler à une personne": a bare request the table reads whole; the classifier alone
+            # must be very sure to make it a crisis or an emergency.
+            vetoed |= set(URGENT)
         candidates: list[tuple[str, Disposition]] = []
         top = max(whole, key=lambda d: whole[d])
         if whole[top] >= policy.min_confidence and (top not in vetoed or whole[top] >= policy.strong):
@@ -251,6 +257,16 @@ class Triage:
             if story_level is not None and story_level != classifier_level:
                 classifier_level, raised_by = story_level, story_raised
         episode_classifier = most_urgent(*classifier_levels) if classifier_levels else None
+        if (
+            history
+            and episode_classifier == Disposition.NEUF_UN_UN
+            and "bon_etat" in reading.modifiers
+            and not reading.present - self.requests
+        ):
+            # "il a 18 mois, il a l'air correct, il joue": the latest message says the person is doing
+            # well and names no sign. The story read by the classifier alone then calls for the ER, not
+            # 911; a sign of the table still decides 911.
+            episode_classifier = Disposition.URGENCE
         disposition = most_urgent(episode_rules, episode_classifier)
 
         if episode_rules is not None and disposition == episode_rules:

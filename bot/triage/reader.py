@@ -69,6 +69,7 @@ class Reading:
     health: bool = False  # the message speaks of the body or of symptoms
     correction: bool = False  # the message takes back the one before ("non, c'était l'an passé")
     substantial: bool = True  # enough words, or a health word, for the classifier to read anything in it
+    words: int = 0  # how many words the message has
 
 
 class Reader:
@@ -92,6 +93,7 @@ class Reader:
         text = self.prepare(message)
         context = self.table.context
         cues = _Cues(text, context.history, context.present, context.hypothetical, context.general)
+        words = len(re.findall(r"[a-z0-9]+", text))
         present: set[str] = set()
         set_aside: dict[str, str] = {}
         for finding in self.table.findings:
@@ -112,6 +114,7 @@ class Reader:
             substantial=bool(present)
             or len(re.findall(r"[a-z]{2,}", text)) >= MIN_WORDS
             or bool(context.health and context.health.search(text)),
+            words=words,
         )
 
     def age_modifiers(self, text: str) -> set[str]:
