@@ -539,9 +539,14 @@ class _Turn:
             self.start_request(goal, need, announce=True)
             return
         if act == "prendre_rendez_vous" or booking_flow.wants_new(text):
-            topic = self.best_topic() if words.asks(text) else None
-            if topic is not None and topic not in (*BOOKING_TOPICS, "hors_sujet"):
+            topic = self.best_topic() or ""
+            entry = self.s.content.answers.get(topic) if topic not in (*BOOKING_TOPICS, "hors_sujet") else None
+            if entry is not None and words.asks(text):
                 self.answer(topic)  # "faut-tu un rdv pour le vaccin?": the vaccine's answer says how
+                return
+            if entry is not None and entry.kind == "coop":
+                self.answer(topic)  # "renouv prescription svp": the coop's way, then a booking if wanted
+                self.offer_care("consultation")
                 return
             self.answer_booking_question()
             self.start_request("rdv", need or "consultation", announce=False)

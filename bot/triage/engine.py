@@ -162,7 +162,8 @@ class Triage:
 
     def _vetoed(self, reading: Reading, present_levels: set[Disposition]) -> set[Disposition]:
         """Levels the classifier may reach only when it is very sure: those the table set aside."""
-        vetoed = {self.table.finding(f).level for f in reading.set_aside} - present_levels
+        # Only the urgent levels: "elle n'a pas le cou raide" must not keep a feverish child from a nurse.
+        vetoed = ({self.table.finding(f).level for f in reading.set_aside} & set(URGENT)) - present_levels
         if reading.figurative and not reading.present:
             vetoed |= set(URGENT)
         return vetoed
@@ -184,8 +185,10 @@ class Triage:
         if ordinary and not reading.present:
             # "c ouvert jusqua kelle heure a soir", "jmet tu du beurre sur une brulure": a question the
             # bot answers, where the table found nothing; the classifier alone needs to be very sure to
-            # make it an emergency.
+            # make it an emergency, or, when it says nothing of the body, to pass it to a professional.
             vetoed |= {Disposition.NEUF_UN_UN, Disposition.URGENCE}
+            if not reading.health:
+                vetoed |= {Disposition.CLINICIEN, Disposition.CONSULTATION}
         if ordinary and not crisis_found:
             # "mon bébé de 9 mois fait 38.3, je lui donne quoi": the same for a crisis. Crises hidden in
             # a coop question ("cancel all my appointments, I won't be around") are the table's to find.
@@ -208,7 +211,8 @@ class Triage:
         care = 1.0 - whole.get(Disposition.INFO, 1.0)
         if care >= policy.care_threshold:
             need = max((Disposition.CLINICIEN, Disposition.CONSULTATION), key=lambda d: whole.get(d, 0.0))
-            candidates.append(("besoin_de_soins", need))
+            if need not in vetoed or whole.get(need, 0.0) >= policy.strong:
+                candidates.append(("besoin_de_soins", need))
         for level, threshold in policy.sentence_thresholds.items():
             p = sentences.get(level, 0.0)
             if p >= threshold and (level not in vetoed or p >= policy.strong):
@@ -250,7 +254,7 @@ class Triage:
             # The request read as one story; a message read alone counts only where the classifier was sure.
             story_reading = self.read(story)
             story_whole, story_sentences = self.probabilities(story)
-            story_level, story_raised = self._classifier_level(story_reading, story_whole, story_sentences)
+            story_level, story_raised = self._classifier_level(story_reading, story_whole, story_sentences, ordinary)
             vetoed = self._vetoed(story_reading, self._present_levels(story_reading))
             classifier_levels = [story_level] if story_level else []
             classifier_levels += [d for d in _episode(turns, sure_only=True)[2] if d not in vetoed]
