@@ -2,8 +2,9 @@
 
 SMS goes through Twilio (bot/sms_sender.py, which honours opt-outs), to a caller too (a call cannot
 be reached once it has ended); web chat through the Socket.IO Redis manager that every Rasa process
-listens to, so the member gets it whichever process holds their connection. Every message is also appended to the Rasa conversation, so the
-transcript, the member's web history and the bot's own memory include what the clinician said.
+listens to, so the member gets it whichever process holds their connection. Every message is also
+appended to the Rasa conversation, so the transcript, the member's web history and the bot's own
+memory include what the clinician said.
 """
 
 from __future__ import annotations
