@@ -1,16 +1,22 @@
 """The phone line for real: calls played by the local Twilio server's voice simulator, signed, against
-`make run`'s stack; the TwiML built by the `twilio` library; SMS read back from the local server."""
+`make run`'s stack; the TwiML built by the `twilio` library; SMS read back from the local server; what
+a clinician sees read from the console over HTTP, logged in."""
 
 from __future__ import annotations
 
 import random
+import re
 import statistics
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from html import escape
+from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
@@ -19,11 +25,13 @@ from twilio.request_validator import RequestValidator
 
 from bot.availability import QUEBEC
 from bot.bookings import BookingStore
+from bot.clinicians import ClinicianAccounts
+from bot.french_time import french_datetime
 from bot.handoff import HandoffDesk
-from bot.member_store import MemberRegistry
 from bot.members import Member, parse_registry
 from bot.voice_twiml import unknown_verbs
-from tests.stack import AUTH_TOKEN, PORTS
+from tests.stack import AUTH_TOKEN, CONSOLE_URL, PORTS
+from tools.demo_members import CALLER, demo_registry_csv
 from tools.sms_client import ACCOUNT_SID, SmsClient
 from tools.voice_client import VoiceClient
 
@@ -34,7 +42,7 @@ VAL_MORIN, VAL_MORIN_ON_DUTY = "+18195550100", "+18195550190"
 CRISIS_LINE = "+18662773553"
 PHONE = VoiceClient(TWILIO)
 SMS = SmsClient(f"{RASA}/webhooks/sms/webhook", TWILIO, AUTH_TOKEN)
-HEADER = "numero_membre,prenom,nom,date_naissance,telephone,cooperative,statut,telemedecine_jusqua\n"
+PASSWORD = "mot de passe des tests " + uuid.uuid4().hex[:6]
 
 
 def stack_redis() -> redis.Redis[str]:
@@ -46,13 +54,43 @@ def new_phone() -> str:
 
 
 def member_born_12_march_1956() -> Member:
-    """A member of the demo coop with the telemedicine plan, born on the date the issue says aloud."""
-    number = f"VM-{random.randrange(900_000, 999_999)}"
-    phone = new_phone()
-    row = f"{number},Rolande,Vézina,1956-03-12,{phone},Coopérative de solidarité santé Val-Morin,actif,2030-12-31\n"
-    member = parse_registry((HEADER + row).encode()).members[0]
-    MemberRegistry(stack_redis()).upsert([member])
-    return member
+    """The demo registry's caller (tools/demo_members.CALLER): Rolande Vézina, Val-Morin, with the
+    telemedicine plan, born on the date the issue says aloud, alone on +1 819 555-0156."""
+    return next(m for m in parse_registry(demo_registry_csv()).members if m.number == CALLER[0])
+
+
+@contextmanager
+def console_as(email: str, name: str, role: str) -> Iterator[urllib.request.OpenerDirector]:
+    """A clinician logged in to the console over HTTP (their password set for the test), then logged
+    out: off duty again, so that no other test's ticket finds someone on duty."""
+    accounts = ClinicianAccounts(stack_redis())
+    if accounts.exists(email):
+        accounts.set_password(email, PASSWORD)
+    else:
+        accounts.create(email, name, role, PASSWORD)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    login = urllib.parse.urlencode({"courriel": email, "mot_de_passe": PASSWORD}).encode()
+    opener.open(f"{CONSOLE_URL}/connexion", data=login, timeout=10)
+    csrf = re.search(r'<meta name="csrf" content="([^"]+)"', console_page(opener, "/"))
+    assert csrf, "not logged in"
+    try:
+        yield opener
+    finally:
+        logout = urllib.request.Request(f"{CONSOLE_URL}/deconnexion", data=b"", headers={"X-CSRF-Token": csrf[1]})
+        opener.open(logout, timeout=10)
+
+
+def console_page(opener: urllib.request.OpenerDirector, path: str) -> str:
+    with opener.open(f"{CONSOLE_URL}{path}", timeout=10) as page:
+        assert page.url == f"{CONSOLE_URL}{path}", page.url  # not sent back to the login page
+        return str(page.read().decode())
+
+
+def queue_section(page: str, title: str) -> str:
+    """One section of the queue page: "attente" (waiting tickets) or "rdv" (my upcoming bookings)."""
+    start = page.index(f'id="titre-{title}"')
+    end = page.find("<h2", start)
+    return page[start : end if end >= 0 else len(page)]
 
 
 class Caller:
@@ -145,6 +183,7 @@ def test_911_first_answer_median_within_one_second_over_20_calls(stack: object) 
 
 def test_a_member_identified_by_phone_and_spoken_birth_date_books_by_voice(stack: object) -> None:
     member = member_born_12_march_1956()
+    texted = len(SMS.sent_to(member.phone))
     call = Caller(member.phone)
     assert "OUI" not in call.say("je voudrais prendre un rendez-vous avec un médecin")  # the consent notice, said
     assert "Dites oui ou appuyez sur 1" in call.heard()
@@ -159,12 +198,20 @@ def test_a_member_identified_by_phone_and_spoken_birth_date_books_by_voice(stack
     confirmed = call.say("la deuxième")
     assert "C'est réservé" in confirmed, confirmed
     assert "rappelez-nous et dites mes rendez-vous" in confirmed  # written for the ear, not "écrivez"
-    bookings = BookingStore(stack_redis()).upcoming_for_member(member.number, datetime.now(QUEBEC))
+    upcoming = BookingStore(stack_redis()).upcoming_for_member(member.number, datetime.now(QUEBEC))
+    bookings = [b for b in upcoming if b.conversation == f"{member.phone}~{call.sid}"]
     assert len(bookings) == 1 and bookings[0].channel == "voice" and bookings[0].modality == "telephone"
-    texts = SMS.wait_for(member.phone, 1)
-    assert texts and "C'est réservé" in texts[-1]["body"]
+    booking = bookings[0]
+    texts = SMS.wait_for(member.phone, texted + 1)[texted:]
+    assert any("C'est réservé" in t["body"] for t in texts), texts
     assert "au revoir" in call.say("arrête").lower() and call.view["then"] == "hangup"
     call.check_twiml()
+    # The clinician whose slot it is sees it on the console's queue page, under their upcoming bookings.
+    role = "medecin" if booking.clinician_type == "medecin" else "infirmiere"
+    with console_as(booking.clinician, "Clinicien du créneau", role) as opener:
+        shown = queue_section(console_page(opener, "/"), "rdv")
+    row = next((r for r in re.findall(r"<li.*?</li>", shown) if escape(french_datetime(booking.start)) in r), "")
+    assert "Rolande Vézina (VM-001956) · téléphone" in row and "depuis trois jours" in row, shown
 
 
 def test_a_clinician_transfer_and_its_no_answer_fallback(stack: object) -> None:
@@ -179,6 +226,17 @@ def test_a_clinician_transfer_and_its_no_answer_fallback(stack: object) -> None:
     assert call.view["then"] == "dial" and call.view["dialled"] == VAL_MORIN_ON_DUTY
     ticket = HandoffDesk(stack_redis()).open_ticket_of(f"{member.phone}~{call.sid}")
     assert ticket is not None and ticket.channel == "voice" and ticket.summary["motif"]
+    # In the console's queue: the caller, "Téléphone", the reason; the ticket's page has the summary.
+    with console_as("voix@test.coop", "Infirmière Test Voix", "infirmiere") as opener:
+        waiting = queue_section(console_page(opener, "/"), "attente")
+        opened = console_page(opener, f"/tickets/{ticket.id}")
+    row = re.search(rf'<li class="ticket[^"]*" data-id="{ticket.id}">(.*?)</li>', waiting, re.S)
+    assert row, waiting
+    assert "Rolande Vézina" in row[1] and "· Téléphone ·" in row[1]
+    assert escape(ticket.summary["motif"][:120]) in row[1]
+    assert "<dt>Canal</dt><dd>Téléphone · coop val-morin</dd>" in opened
+    assert "<dt>Depuis quand</dt><dd>depuis ce matin</dd>" in opened, opened
+    assert f"<dt>Motif</dt><dd>{escape(ticket.summary['motif'])}</dd>" in opened
     fallback = call.transfer_ends("no-answer")
     assert "huit, un, un" in fallback and "résumé" in fallback and call.view["then"] == "gather"
     before = len(SMS.sent_to(member.phone))
