@@ -47,7 +47,7 @@ return 1
 class Ticket:
     id: str
     conversation: str  # the Rasa sender id: a phone (SMS) or a web session id
-    channel: str  # "sms" or "web"
+    channel: str  # "sms", "web" or "voice" (a phone call: reached back by SMS)
     coop: str
     disposition: str
     reasons: list[str]

@@ -103,11 +103,20 @@ def eligibility(member: Member, today: date | None = None) -> str:
     return "ok"
 
 
+CALL_SEPARATOR = "~"  # a phone call's conversation is "<caller's phone>~<CallSid>": one per call
+
+
+def call_sender(phone: str, call_sid: str) -> str:
+    """The conversation of one phone call (channels/voice.py): the caller's phone, then the call."""
+    return f"{phone}{CALL_SEPARATOR}{call_sid}"
+
+
 def phone_of_sender(sender_id: str) -> str | None:
-    """The E.164 phone when the conversation is an SMS one (the sender id is the phone)."""
-    if not sender_id.startswith("+"):
+    """The E.164 phone when the conversation is an SMS one (the sender id is the phone) or a phone call's."""
+    phone = sender_id.split(CALL_SEPARATOR, 1)[0]
+    if not phone.startswith("+"):
         return None
     try:
-        return normalise_phone(sender_id)
+        return normalise_phone(phone)
     except ValueError:
         return None

@@ -194,9 +194,9 @@ async def logout(request: web.Request) -> web.Response:
 async def queue_page(request: web.Request) -> web.Response:
     session = _session(request)
     request.app[DESK].heartbeat(session.clinician.email)
-    return _html(
-        pages.queue(session, _queue_state(request.app[DESK], session.clinician), request.query.get("info", ""))
-    )
+    state = _queue_state(request.app[DESK], session.clinician)
+    bookings = request.app[BOOKINGS].upcoming_for_clinician(session.clinician.email, datetime.now(QUEBEC))
+    return _html(pages.queue(session, state, request.query.get("info", ""), bookings, request.app[RULES]))
 
 
 def _queue_state(desk: HandoffDesk, clinician: Clinician) -> dict[str, Any]:

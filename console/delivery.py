@@ -1,9 +1,10 @@
 """Reaching a member from the console, on the member's own channel, and keeping the conversation whole.
 
-SMS goes through Twilio (bot/sms_sender.py, which honours opt-outs); web chat through the
-Socket.IO Redis manager that every Rasa process listens to, so the member gets it whichever
-process holds their connection. Every message is also appended to the Rasa conversation, so the
-transcript, the member's web history and the bot's own memory include what the clinician said.
+SMS goes through Twilio (bot/sms_sender.py, which honours opt-outs), to a caller too (a call cannot
+be reached once it has ended); web chat through the Socket.IO Redis manager that every Rasa process
+listens to, so the member gets it whichever process holds their connection. Every message is also
+appended to the Rasa conversation, so the transcript, the member's web history and the bot's own
+memory include what the clinician said.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import socketio
 from bot.content import Content
 from bot.sms_sender import SmsSender
 from bot.sms_text import pack
+from bot.verification import phone_of_sender
 
 log = logging.getLogger(__name__)
 SOCKETIO_CHANNEL = "coopsante-socketio"  # the Redis channel of channels/web.py's client manager
@@ -47,11 +49,12 @@ class MemberDelivery:
 
     async def send(self, ticket: Recipient, text: str, author: str | None = None, record: bool = True) -> bool:
         """Send `text` to the member; `author` names a clinician (None: the bot speaks)."""
-        if ticket.channel == "sms":
+        phone = phone_of_sender(ticket.conversation) if ticket.channel in ("sms", "voice") else None
+        if phone:  # a caller is reached back by SMS, on the phone they called from
             body = f"{author}: {text}" if author else text
             coop = self.content.coop(ticket.coop)
             results = [
-                await asyncio.to_thread(self.sms.send, ticket.conversation, part, from_number=coop.sms_number or None)
+                await asyncio.to_thread(self.sms.send, phone, part, from_number=coop.sms_number or None)
                 for part in pack([body])
             ]
             delivered = all(r.outcome == "sent" for r in results)

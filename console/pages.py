@@ -22,7 +22,7 @@ DISPOSITIONS = {
     "urgence": "Urgent",
     "clinicien": "Clinicien",
 }
-CHANNELS = {"sms": "Texto", "web": "Clavardage"}
+CHANNELS = {"sms": "Texto", "web": "Clavardage", "voice": "Téléphone"}
 TYPE_LABELS = {"medecin": "Médecin", "ips": "Infirmière praticienne", "infirmiere": "Infirmière"}
 MODALITY_LABELS = {"video": "Vidéo", "telephone": "Téléphone", "clavardage": "Clavardage"}
 

@@ -83,11 +83,13 @@ if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
   export TWILIO_FROM_NUMBER=${TWILIO_FROM_NUMBER:-+18195550100}
   export TWILIO_API_BASE_URL=http://127.0.0.1:$TWILIO_LOCAL_PORT
   launch "Local Twilio server" twilio_local.log .venv/bin/python -m tools.twilio_local --port "$TWILIO_LOCAL_PORT" \
-    --webhook-url "$PUBLIC_BASE_URL/webhooks/sms/webhook"
+    --webhook-url "$PUBLIC_BASE_URL/webhooks/sms/webhook" --voice-url "$PUBLIC_BASE_URL/webhooks/voice/webhook"
   wait_for "Local Twilio server" 30 curl -sf "http://127.0.0.1:$TWILIO_LOCAL_PORT/health"
-  sms_info="SMS simulator       http://127.0.0.1:$TWILIO_LOCAL_PORT/  (local: no real SMS is sent)"
+  sms_info="SMS simulator       http://127.0.0.1:$TWILIO_LOCAL_PORT/  (local: no real SMS is sent)
+  Phone simulator     .venv/bin/python -m tools.voice_client --twilio http://127.0.0.1:$TWILIO_LOCAL_PORT"
 else
-  sms_info="SMS (Twilio)        webhook $PUBLIC_BASE_URL/webhooks/sms/webhook, status $PUBLIC_BASE_URL/webhooks/sms/status"
+  sms_info="SMS (Twilio)        webhook $PUBLIC_BASE_URL/webhooks/sms/webhook, status $PUBLIC_BASE_URL/webhooks/sms/status
+  Phone (Twilio)      voice webhook $PUBLIC_BASE_URL/webhooks/voice/webhook"
 fi
 
 endpoints=endpoints.yml

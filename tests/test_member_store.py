@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.member_store import MemberRegistry
 from bot.members import HEADER, Member, parse_registry
-from tools.demo_members import demo_registry_csv
+from bot.verification import eligibility
+from tools.demo_members import CALLER, demo_registry_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = ",".join(HEADER) + "\n"
@@ -90,6 +91,17 @@ def test_demo_registry_shape() -> None:
     assert len(set(phones)) < len(phones)  # families share a phone
     assert all(p[5:8] == "555" for p in phones)  # +1 AAA 555 01XX: fictional numbers
     assert {m.status for m in parsed.members} == {"actif", "expire", "suspendu"}
+
+
+def test_the_demo_caller_of_the_phone_line_follows_the_seeded_members_alone_on_her_phone() -> None:
+    members = parse_registry(demo_registry_csv()).members
+    seeded, caller = members[:-1], members[-1]
+    assert (caller.number, caller.first_name, caller.last_name) == ("VM-001956", "Rolande", "Vézina")
+    assert caller.birth_date == date(1956, 3, 12) and caller.phone == "+18195550156"
+    assert caller.coop == "Coopérative de solidarité santé Val-Morin" and eligibility(caller) == "ok"
+    assert all(m.phone != caller.phone and m.birth_date != caller.birth_date for m in seeded)
+    assert (len(seeded), len({m.phone for m in seeded})) == (275, 110)  # the seeded registry, unchanged
+    assert demo_registry_csv().decode().splitlines()[-1] == ",".join(CALLER)
 
 
 def test_unreachable_redis_is_reported_clearly(tmp_path: Path) -> None:

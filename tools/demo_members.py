@@ -1,6 +1,7 @@
 """A synthetic demo registry: fictional people, fictional 555 numbers, families sharing a phone.
 
-Deterministic (seeded), so every `make run` on an empty Redis loads the same demo members.
+Deterministic (seeded), so every `make run` on an empty Redis loads the same demo members, plus one
+named member to call the phone line as (`CALLER`, README "Phone line"), added after the seeded ones.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ COOPS = {
     "HL": ("Coopérative de santé des Hautes-Laurentides", ["819", "450"]),
 }
 HOUSEHOLDS = 110
+# The phone line's acceptance call (issue 19): a Val-Morin member with the telemedicine plan, alone on
+# her phone, who says "le douze mars mille neuf cent cinquante-six". No seeded phone is 819-555-0156.
+CALLER = (
+    "VM-001956", "Rolande", "Vézina", "1956-03-12", "819-555-0156", COOPS["VM"][0], "actif", "2030-12-31",
+)  # fmt: skip
 
 
 def demo_registry_csv(seed: int = 2026, today: date | None = None) -> bytes:
-    """At least 200 members in about 110 households; each household shares one 555 number."""
+    """At least 200 members in about 110 households; each household shares one 555 number. Then `CALLER`."""
     today = today or date(2026, 11, 1)
     rng = random.Random(seed)
     out = io.StringIO()
@@ -65,4 +71,5 @@ def demo_registry_csv(seed: int = 2026, today: date | None = None) -> bytes:
                     plan_until.isoformat() if plan_until else "",
                 ]
             )
+    writer.writerow(CALLER)  # after the seeded rows, drawing nothing from `rng`: they stay the same
     return out.getvalue().encode("utf-8")

@@ -1,6 +1,7 @@
-"""A local stand-in for Twilio's Messages API, for development and tests.
+"""A local stand-in for Twilio's Messages API and Voice webhooks, for development and tests.
 
-    python -m tools.twilio_local --port 5011 --account-sid AC... --auth-token T --webhook-url URL
+    python -m tools.twilio_local --port 5011 --account-sid AC... --auth-token T --webhook-url URL \
+        --voice-url URL
 
 The real `twilio` library talks to it once `client.api.base_url` points here: messages are
 validated like Twilio does (same error codes), answered with a Twilio-shaped resource, kept in
@@ -10,6 +11,12 @@ like Twilio signs. No SMS ever leaves the machine.
 A control API under `/_local/` lets tests inject faults (429/5xx), mark numbers undeliverable, read
 or clear what was sent, and simulate a member texting the coop (a signed webhook to
 `--webhook-url`). `GET /` is a small French page that does the same by hand.
+
+The voice simulator plays Twilio's side of a phone call: `POST /_local/calls` rings the bot's voice
+webhook (`--voice-url`), signed; `POST /_local/calls/{sid}/answer` sends what the caller says
+(`SpeechResult`) or presses (`Digits`) to the last <Gather>'s action, or silence; `POST
+/_local/calls/{sid}/dial` reports how a <Dial> went (`DialCallStatus`). Each answer shows the TwiML
+and what it says. `tools/voice_client.py` is a terminal caller built on it.
 
 Logs never contain phone numbers or message text: only sids, segment counts and HTTP statuses.
 """
@@ -32,7 +39,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
 
 import aiohttp
 from aiohttp import web
@@ -53,6 +61,10 @@ CALLBACK_TIMEOUT = 10.0
 DEFAULT_PORT = 5011
 DEFAULT_MEMBER_PHONE = "+18195550101"
 DEFAULT_COOP_PHONE = "+18195550100"
+
+
+def new_call_sid() -> str:
+    return "CA" + secrets.token_hex(16)
 
 
 def new_message_sid() -> str:
@@ -145,6 +157,66 @@ class SentMessage:
 
 
 @dataclass
+class SimulatedCall:
+    """A phone call the simulator plays, and where the TwiML it got last says to go next."""
+
+    sid: str
+    account_sid: str
+    caller: str
+    called: str
+    url: str  # the document the last TwiML came from: relative addresses are resolved against it
+    then: str = "none"  # gather, dial, hangup, none
+    action: str = ""  # where the caller's next answer, or the transfer's outcome, is posted
+    dialled: str = ""
+    said: list[str] = field(default_factory=list)
+    twiml: str = ""
+
+    def params(self) -> dict[str, str]:
+        """The fields Twilio posts with every request of a call."""
+        return {
+            "CallSid": self.sid,
+            "AccountSid": self.account_sid,
+            "From": self.caller,
+            "To": self.called,
+            "Caller": self.caller,
+            "Called": self.called,
+            "Direction": "inbound",
+            "CallStatus": "in-progress" if self.then != "none" else "ringing",
+            "ApiVersion": API_VERSION,
+        }
+
+    def follow(self, url: str, twiml: str) -> None:
+        """Read the TwiML as Twilio would: say the <Say>s, then stop at a <Gather>, <Dial> or <Hangup>."""
+        self.url, self.twiml, self.said = url, twiml, []
+        self.then, self.action, self.dialled = "hangup", "", ""  # a document that ends ends the call
+        for element in ElementTree.fromstring(twiml):
+            if element.tag == "Say":
+                self.said.append(element.text or "")
+            elif element.tag == "Gather":
+                self.said.extend(child.text or "" for child in element if child.tag == "Say")
+                self.then, self.action = "gather", urljoin(url, element.get("action") or url)
+                return
+            elif element.tag == "Dial":
+                number = element.find("Number")
+                self.dialled = (number.text if number is not None else element.text) or ""
+                self.then, self.action = "dial", urljoin(url, element.get("action") or url)
+                return
+            elif element.tag == "Hangup":
+                return
+
+    def view(self, status: int | str, seconds: float) -> dict[str, Any]:
+        return {
+            "call_sid": self.sid,
+            "status": status,
+            "seconds": round(seconds, 4),
+            "said": self.said,
+            "then": self.then,
+            "dialled": self.dialled,
+            "twiml": self.twiml,
+        }
+
+
+@dataclass
 class LocalTwilio:
     """The server's state and its request handlers (one event loop, so no locks are needed)."""
 
@@ -156,6 +228,8 @@ class LocalTwilio:
     undeliverable: set[str] = field(default_factory=set)
     session: aiohttp.ClientSession | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    voice_url: str | None = None
+    calls: dict[str, SimulatedCall] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validator = RequestValidator(self.auth_token)
@@ -377,6 +451,73 @@ class LocalTwilio:
         log.warning("inbound %s: webhook unreachable: %s", sid, result)
         return web.json_response({"status": 0, "message_sid": sid, "error": result})
 
+    # --- Voice simulator ------------------------------------------------------------------------
+
+    async def start_call(self, request: web.Request) -> web.Response:
+        """A caller rings the coop: Twilio's first webhook of a call, signed."""
+        payload = await json_object(request)
+        caller, called = payload.get("from"), payload.get("to")
+        if not isinstance(caller, str) or not isinstance(called, str) or not caller or not called:
+            return web.json_response({"error": "'from' and 'to' are required"}, status=400)
+        if self.voice_url is None:
+            return web.json_response({"error": "no voice webhook URL configured (--voice-url)"}, status=409)
+        call = SimulatedCall(new_call_sid(), self.account_sid, caller, called, self.voice_url)
+        self.calls[call.sid] = call
+        return await self.step(call, self.voice_url, call.params())
+
+    async def answer_call(self, request: web.Request) -> web.Response:
+        """What the caller says (`speech`) or presses (`digits`); neither is silence."""
+        call = self.calls.get(request.match_info["call_sid"])
+        if call is None or call.then != "gather":
+            return web.json_response({"error": "no call waiting for an answer"}, status=409)
+        payload = await json_object(request)
+        speech, digits = payload.get("speech"), payload.get("digits")
+        params = call.params()
+        if isinstance(speech, str):
+            params["SpeechResult"] = speech
+            params["Confidence"] = str(payload.get("confidence", 0.9))
+        if isinstance(digits, str) and digits:
+            params["Digits"] = digits
+        return await self.step(call, call.action, params)
+
+    async def dial_outcome(self, request: web.Request) -> web.Response:
+        """How the transfer went: completed, no-answer, busy, failed or canceled."""
+        call = self.calls.get(request.match_info["call_sid"])
+        if call is None or call.then != "dial":
+            return web.json_response({"error": "no transfer under way"}, status=409)
+        status = (await json_object(request)).get("status")
+        if status not in ("completed", "no-answer", "busy", "failed", "canceled"):
+            return web.json_response({"error": "status: completed, no-answer, busy, failed or canceled"}, status=400)
+        params = {**call.params(), "DialCallStatus": str(status), "DialCallSid": new_call_sid()}
+        if status == "completed":
+            params["DialCallDuration"] = "42"
+        return await self.step(call, call.action, params)
+
+    async def step(self, call: SimulatedCall, url: str, params: dict[str, str]) -> web.Response:
+        """Post one signed request of the call and follow the TwiML it answers."""
+        if self.session is None:
+            return web.json_response({"error": "server not started"}, status=503)
+        headers = {"X-Twilio-Signature": self.sign(url, params), "User-Agent": "TwilioProxy/1.1"}
+        started = time.monotonic()
+        try:
+            async with self.session.post(
+                url, data=params, headers=headers, timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)
+            ) as response:
+                body = await response.text()
+                status = response.status
+        except Exception as exc:  # an unreachable bot is reported, as Twilio's debugger would
+            return web.json_response({"call_sid": call.sid, "status": 0, "error": f"{type(exc).__name__}: {exc}"})
+        seconds = time.monotonic() - started
+        if status != 200:
+            call.then = "none"
+            return web.json_response({"call_sid": call.sid, "status": status, "error": body[:200]})
+        try:
+            call.follow(url, body)
+        except ElementTree.ParseError:
+            return web.json_response({"call_sid": call.sid, "status": status, "error": "not TwiML"})
+        log.info("call %s: HTTP %d, then %s", call.sid, status, call.then)
+        return web.json_response(call.view(status, seconds))
+
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html", charset="utf-8")
 
@@ -429,9 +570,11 @@ async def json_object(request: web.Request) -> dict[str, Any]:
 STATE = web.AppKey("twilio_local", LocalTwilio)
 
 
-def make_app(account_sid: str, auth_token: str, webhook_url: str | None) -> web.Application:
+def make_app(
+    account_sid: str, auth_token: str, webhook_url: str | None, voice_url: str | None = None
+) -> web.Application:
     """The simulator as an aiohttp application (state in `app[STATE]`)."""
-    state = LocalTwilio(account_sid=account_sid, auth_token=auth_token, webhook_url=webhook_url)
+    state = LocalTwilio(account_sid=account_sid, auth_token=auth_token, webhook_url=webhook_url, voice_url=voice_url)
     app = web.Application()
     app[STATE] = state
     app.cleanup_ctx.append(state.client_session)
@@ -444,6 +587,9 @@ def make_app(account_sid: str, auth_token: str, webhook_url: str | None) -> web.
     app.router.add_get("/_local/messages", state.list_messages)
     app.router.add_delete("/_local/messages", state.clear)
     app.router.add_post("/_local/inbound", state.inbound)
+    app.router.add_post("/_local/calls", state.start_call)
+    app.router.add_post("/_local/calls/{call_sid}/answer", state.answer_call)
+    app.router.add_post("/_local/calls/{call_sid}/dial", state.dial_outcome)
     app.router.add_get("/", state.page)
     return app
 
@@ -461,14 +607,21 @@ def main() -> None:
         default=os.environ.get("TWILIO_LOCAL_WEBHOOK"),
         help="where simulated incoming texts are posted (the bot's Twilio webhook)",
     )
+    parser.add_argument(
+        "--voice-url",
+        default=os.environ.get("TWILIO_LOCAL_VOICE_WEBHOOK"),
+        help="where simulated calls ring (the bot's voice webhook)",
+    )
     args = parser.parse_args()
     if not args.account_sid or not args.auth_token:
         parser.error("--account-sid and --auth-token are required (or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)")
     if args.webhook_url is not None and not is_http_url(args.webhook_url):
         parser.error(f"--webhook-url must be an http(s) URL, got {args.webhook_url!r}")
+    if args.voice_url is not None and not is_http_url(args.voice_url):
+        parser.error(f"--voice-url must be an http(s) URL, got {args.voice_url!r}")
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s twilio_local: %(message)s")
-    app = make_app(args.account_sid, args.auth_token, args.webhook_url or None)
+    app = make_app(args.account_sid, args.auth_token, args.webhook_url or None, args.voice_url or None)
     log.info(
         "listening on http://%s:%d (webhook: %s)", args.host, args.port, "configured" if args.webhook_url else "none"
     )

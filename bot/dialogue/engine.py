@@ -86,6 +86,8 @@ class _Turn:
 
     @property
     def channel(self) -> str:
+        if self.m.channel == "voice":  # a call: identified by its phone like SMS, reached back by SMS
+            return "voice"
         return "sms" if phone_of_sender(self.m.sender) else ("web" if self.m.channel == "web" else self.m.channel)
 
     def end_request(self) -> None:

@@ -112,7 +112,7 @@ class Inbound:
 
     text: str
     sender: str  # the Rasa sender id: a phone (SMS), a web session id, or any id (REST)
-    channel: str  # sms, web, rest
+    channel: str  # sms, web, rest, voice
     coop: str
     now: datetime
     triage: Triage = field(default_factory=Triage)
