@@ -7,7 +7,7 @@ DEFAULT_DATA := ../shared/samples/triage_sample.csv
 DATA ?= $(DEFAULT_DATA)
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage sms-report import-schedule import-members shell clean
+.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench: train web ## throughput and latency of the stack (REST, SMS) and of a sto
 
 bench-triage: train ## median and p95 time to triage one message
 	$(PY) -m tools.bench_triage
+
+bench-voice: setup-test train web ## median time from a call's first words to the 911 instruction (20 calls)
+	$(PY) -m pytest -m bench -s tests/test_voice_end_to_end.py
 
 sms-report: train ## SMS encoding and segments of every answer, and of real bot turns over SMS
 	$(PY) -m tools.sms_report

@@ -168,6 +168,7 @@ def test_a_new_caller_with_an_emergency_hears_911_twice_in_the_first_answer(stac
     call.check_twiml()
 
 
+@pytest.mark.bench
 def test_911_first_answer_median_within_one_second_over_20_calls(stack: object) -> None:
     times = []
     for _ in range(20):
