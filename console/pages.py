@@ -25,6 +25,8 @@ DISPOSITIONS = {
 CHANNELS = {"sms": "Texto", "web": "Clavardage", "voice": "Téléphone"}
 TYPE_LABELS = {"medecin": "Médecin", "ips": "Infirmière praticienne", "infirmiere": "Infirmière"}
 MODALITY_LABELS = {"video": "Vidéo", "telephone": "Téléphone", "clavardage": "Clavardage"}
+# A booking's summary as the clinician reads it, in this order (the member's own words and answers).
+BOOKING_SUMMARY = (("motif", "Motif"), ("pour_qui", "Pour qui"), ("age", "Âge"), ("depuis_quand", "Depuis quand"))
 
 
 def _time(epoch: float) -> str:
@@ -115,7 +117,10 @@ def _bookings(bookings: Sequence[Booking], rules: BookingRules | None) -> str:
         return '<p class="vide">Aucun rendez-vous.</p>'
     items = []
     for booking in bookings:
-        summary = " · ".join(f"{k}: {v}" for k, v in booking.summary.items() if v)
+        facts = [(label, booking.summary.get(key)) for key, label in BOOKING_SUMMARY]
+        if booking.summary.get("langue") == "anglais":
+            facts.append(("Langue", "anglais"))
+        summary = " · ".join(f"{label}: {value}" for label, value in facts if value)
         items.append(
             f'<li class="ticket"><strong>{escape(french_datetime(booking.start))}</strong> · '
             f"{escape(booking.member_name)} ({escape(booking.member_number)}) · "

@@ -212,7 +212,8 @@ def test_a_member_identified_by_phone_and_spoken_birth_date_books_by_voice(stack
     with console_as(booking.clinician, "Clinicien du créneau", role) as opener:
         shown = queue_section(console_page(opener, "/"), "rdv")
     row = next((r for r in re.findall(r"<li.*?</li>", shown) if escape(french_datetime(booking.start)) in r), "")
-    assert "Rolande Vézina (VM-001956) · téléphone" in row and "depuis trois jours" in row, shown
+    assert "Rolande Vézina (VM-001956) · téléphone" in row and "Depuis quand: depuis trois jours" in row, shown
+    assert "depuis_quand" not in row and "besoin" not in row, row  # labels a clinician reads, not field names
 
 
 def test_a_clinician_transfer_and_its_no_answer_fallback(stack: object) -> None:
