@@ -23,20 +23,19 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
 
 from bot.content import Content
 from bot.pseudonym import pseudonym
 from bot.settings import load_settings
-from bot.sms_conversation import BotMessage, SmsTexts, SmsTurn, load_sms_texts, parse_form, screen, write_turn
+from bot.sms_conversation import BotMessage, SmsTexts, SmsTurn, load_sms_texts, screen, write_turn
 from bot.sms_keywords import OptOuts, keyword
 from bot.sms_sender import SmsSender, TwilioSettings
 from bot.sms_text import chosen
 from channels import resources
+from channels.twilio_webhook import TwilioWebhook
 
 log = logging.getLogger(__name__)
 
-MAX_WEBHOOK_BYTES = 64 * 1024  # Twilio's own requests are a few kilobytes
 SEEN_KEY = "coopsante:sms:vu:"  # MessageSids already taken in, so a retry is handled once
 SEEN_SECONDS = 48 * 3600  # longer than Twilio retries for
 CHOICES_KEY = "coopsante:sms:choix:"  # what "1", "2"... mean in the member's next reply
@@ -91,6 +90,7 @@ class SmsInput(InputChannel):
 
     def __init__(self, settings: TwilioSettings) -> None:
         self.settings = settings
+        self.webhook = TwilioWebhook(settings, "sms", "SMS non configuré sur ce serveur.")
         self._tasks: set[asyncio.Task[None]] = set()
         self._sender_locks: dict[str, asyncio.Lock] = {}
         self._sender_pending: dict[str, int] = {}
@@ -113,19 +113,8 @@ class SmsInput(InputChannel):
     def sender(self) -> SmsSender:
         return SmsSender(self.settings, OptOuts(self.redis))
 
-    @cached_property
-    def validator(self) -> RequestValidator:
-        return RequestValidator(self.settings.auth_token)
-
     def get_output_channel(self) -> OutputChannel:
         return SmsPush(self)
-
-    def signed_url(self, request: Request) -> str:
-        """The URL Twilio signed: the public address when set (behind a proxy), else the one requested."""
-        if not self.settings.public_base_url:
-            return str(request.url)
-        query = f"?{request.query_string}" if request.query_string else ""
-        return f"{self.settings.public_base_url}{request.path}{query}"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sms = Blueprint("sms_webhook", __name__)
@@ -136,7 +125,7 @@ class SmsInput(InputChannel):
 
         @sms.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            form = self._signed_form(request)
+            form = self.webhook.signed_form(request)
             if isinstance(form, HTTPResponse):
                 return form
             sid, sender, to = form.get("MessageSid", ""), form.get("From", ""), form.get("To", "")
@@ -151,7 +140,7 @@ class SmsInput(InputChannel):
 
         @sms.route("/status", methods=["POST"])
         async def status(request: Request) -> HTTPResponse:
-            form = self._signed_form(request)
+            form = self.webhook.signed_form(request)
             if isinstance(form, HTTPResponse):
                 return form
             state = form.get("MessageStatus") or form.get("SmsStatus") or ""
@@ -169,19 +158,6 @@ class SmsInput(InputChannel):
             return response.empty()
 
         return sms
-
-    def _signed_form(self, request: Request) -> dict[str, str] | HTTPResponse:
-        """The webhook's fields if Twilio signed them, else the HTTP answer to give."""
-        if not self.settings.configured:
-            return response.text("SMS non configuré sur ce serveur.", status=503)
-        if len(request.body) > MAX_WEBHOOK_BYTES:
-            return response.text("Requête trop grande.", status=413)
-        form = parse_form(request.body)
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not self.validator.validate(self.signed_url(request), form, signature):
-            log.warning("sms.bad_signature path=%s", request.path)
-            return response.text("Signature Twilio absente ou invalide.", status=403)
-        return form
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

@@ -27,7 +27,6 @@ from rasa.core.tracker_store import TrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
 
 from bot import voice_call, voice_twiml
 from bot.availability import QUEBEC
@@ -35,17 +34,17 @@ from bot.bookings import BookingStore
 from bot.content import Content, Coop
 from bot.handoff import HandoffDesk
 from bot.settings import load_settings
-from bot.sms_conversation import BotMessage, parse_form, write_turn
+from bot.sms_conversation import BotMessage, write_turn
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
 from bot.verification import call_sender
 from bot.voice_call import Call, Plan
 from bot.voice_speech import Ear, VoiceTexts, load_voice_texts
 from channels import resources
+from channels.twilio_webhook import TwilioWebhook
 
 log = logging.getLogger(__name__)
 
-MAX_WEBHOOK_BYTES = 64 * 1024  # Twilio's own requests are a few kilobytes
 CALL_KEY = "coopsante:voix:appel:"  # the call's state (bot/voice_call.Call), by CallSid
 ANSWER_KEY = "coopsante:voix:reponse:"  # the TwiML given to answer N of a call, for Twilio's retries
 CALL_SECONDS = 4 * 3600  # longer than any call
@@ -83,6 +82,7 @@ class VoiceInput(InputChannel):
 
     def __init__(self, settings: TwilioSettings) -> None:
         self.settings = settings
+        self.webhook = TwilioWebhook(settings, "voice", "Ligne téléphonique non configurée sur ce serveur.")
         if not settings.configured:
             log.warning("voice.off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sending number to turn it on")
 
@@ -106,20 +106,9 @@ class VoiceInput(InputChannel):
     def sender(self) -> SmsSender:
         return SmsSender(self.settings, OptOuts(self.redis))
 
-    @cached_property
-    def validator(self) -> RequestValidator:
-        return RequestValidator(self.settings.auth_token)
-
     def url(self, path: str) -> str:
         """An address of this channel for TwiML: absolute behind a proxy, so Twilio signs what we check."""
         return f"{self.settings.public_base_url}{path}"
-
-    def signed_url(self, request: Request) -> str:
-        """The URL Twilio signed: the public address when set (behind a proxy), else the one requested."""
-        if not self.settings.public_base_url:
-            return str(request.url)
-        query = f"?{request.query_string}" if request.query_string else ""
-        return f"{self.settings.public_base_url}{request.path}{query}"
 
     def coop_called(self, number: str) -> Coop:
         """The coop whose phone line was called (`voix` in coops.yml), else the default coop."""
@@ -135,7 +124,7 @@ class VoiceInput(InputChannel):
 
         @voice.route("/webhook", methods=["POST"])
         async def incoming(request: Request) -> HTTPResponse:
-            form = self._signed_form(request)
+            form = self.webhook.signed_form(request)
             if isinstance(form, HTTPResponse):
                 return form
             sid, phone = form.get("CallSid", ""), form.get("From", "")
@@ -156,22 +145,9 @@ class VoiceInput(InputChannel):
 
     # --- HTTP and the call's state ---------------------------------------------------------------
 
-    def _signed_form(self, request: Request) -> dict[str, str] | HTTPResponse:
-        """The webhook's fields if Twilio signed them, else the HTTP answer to give."""
-        if not self.settings.configured:
-            return response.text("Ligne téléphonique non configurée sur ce serveur.", status=503)
-        if len(request.body) > MAX_WEBHOOK_BYTES:
-            return response.text("Requête trop grande.", status=413)
-        form = parse_form(request.body)
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not self.validator.validate(self.signed_url(request), form, signature):
-            log.warning("voice.bad_signature path=%s", request.path)
-            return response.text("Signature Twilio absente ou invalide.", status=403)
-        return form
-
     async def _once(self, request: Request, handle: Callable[[Call, dict[str, str]], Awaitable[Plan]]) -> HTTPResponse:
         """Answer N of a call is handled once; Twilio's retry of it gets the TwiML given the first time."""
-        form = self._signed_form(request)
+        form = self.webhook.signed_form(request)
         if isinstance(form, HTTPResponse):
             return form
         sid, turn = form.get("CallSid", ""), request.args.get("t", "")
