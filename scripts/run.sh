@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Starts everything for local use: Redis (unless REDIS_URL is set), the action server and the
-# Rasa server with the REST and SMS channels. Without Twilio credentials in the environment, SMS
-# goes to a local Twilio-compatible server with a texting simulator (no real SMS is sent).
+# Starts everything for local use: PostgreSQL and Redis (unless DATABASE_URL, REDIS_URL are set),
+# the action server and the Rasa server with the REST and SMS channels. Without Twilio credentials
+# in the environment, SMS goes to a local Twilio-compatible server with a texting simulator (no
+# real SMS is sent).
 # Ctrl-C stops every process this script started. A process that dies is started again (Redis
 # from its append-only file, a Rasa server with its model), as a service manager would.
 set -euo pipefail
@@ -12,6 +13,7 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 REDIS_PORT=${REDIS_PORT:-6380}
+POSTGRES_PORT=${POSTGRES_PORT:-5440}
 TWILIO_LOCAL_PORT=${TWILIO_LOCAL_PORT:-5011}
 RUN_DIR=${RUN_DIR:-.run}
 mkdir -p "$RUN_DIR/redis" "$RUN_DIR/logs"
@@ -56,6 +58,18 @@ wait_for() {  # wait_for NAME SECONDS COMMAND...
   echo "$name did not start within $limit s; see $RUN_DIR/logs/" >&2
   exit 1
 }
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  # The embedded default for the records (tickets, bookings, consent, audit, members): Debian's
+  # PostgreSQL on a data folder private to this checkout, migrated to the newest schema.
+  launch PostgreSQL postgres.log .venv/bin/python -m tools.postgres_local serve --data "$RUN_DIR/postgres" \
+    --port "$POSTGRES_PORT"
+  DATABASE_URL=$(.venv/bin/python -m tools.postgres_local prepare --port "$POSTGRES_PORT" 2>>"$RUN_DIR/logs/postgres.log") \
+    || { echo "PostgreSQL did not start; see $RUN_DIR/logs/postgres.log" >&2; exit 1; }
+  export DATABASE_URL
+else
+  .venv/bin/python -c 'import os; from bot.records.database import migrate; migrate(os.environ["DATABASE_URL"])'
+fi
 
 if [ -z "${REDIS_URL:-}" ]; then
   # The embedded default: a real Redis server, private to this checkout, with an append-only
@@ -183,6 +197,7 @@ $console_accounts
   $sms_info
   Action server       http://localhost:$ACTIONS_PORT/webhook
   Redis               $(echo "$REDIS_URL" | sed -E 's#//[^@]*@#//***@#')
+  PostgreSQL          $(echo "$DATABASE_URL" | sed -E 's#//[^@]*@#//***@#')
   Logs                $RUN_DIR/logs/
 
 Try:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"moi","message":"quelles sont vos heures?"}'

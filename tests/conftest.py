@@ -82,6 +82,62 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A real PostgreSQL server for the tests (a throwaway cluster), migrated to the newest schema."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    from tools import postgres_local
+
+    # Not under pytest's tmp folder: as root the server runs as `postgres`, which must reach its folder.
+    data_dir = Path(tempfile.mkdtemp(prefix="coopsante-pg-"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    postgres_local.init(data_dir)
+    log_path = data_dir.with_suffix(".log")
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            postgres_local.server_command(data_dir, port, throwaway=True), stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            yield postgres_local.prepare(port)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            shutil.rmtree(data_dir, ignore_errors=True)
+    log_path.unlink(missing_ok=True)
+
+
+def new_database(database_url: str, name: str) -> str:
+    """An empty database `name` on the tests' server (dropped first if it exists); its URL."""
+    from sqlalchemy import text
+
+    from bot.records.database import engine_for
+
+    server = database_url.rsplit("/", 1)[0]
+    admin = engine_for(server + "/postgres").execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return f"{server}/{name}"
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Any]:
+    """An engine on the test database, every table emptied first."""
+    from bot.records.database import empty, engine_for
+
+    engine = engine_for(database_url)
+    empty(engine)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[object]:
     """A client on a freshly emptied database."""
@@ -94,11 +150,14 @@ def redis_client(redis_url: str) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """`make run`'s script on spare ports (tests/stack.py), started once for every end-to-end test."""
+def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[object]:
+    """`make run`'s script on spare ports (tests/stack.py), started once for every end-to-end test.
+
+    Its records are in a database of their own on the tests' PostgreSQL server, so that the tests
+    that empty the `database` fixture's tables do not empty the stack's."""
     from tests.stack import start_stack
 
-    yield from start_stack(tmp_path_factory.mktemp("run"))
+    yield from start_stack(tmp_path_factory.mktemp("run"), new_database(database_url, "stack"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -24,6 +24,7 @@ PORTS = {
         "REDIS_PORT": 6391,
         "TWILIO_LOCAL_PORT": 5111,
         "CONSOLE_PORT": 5120,
+        "POSTGRES_PORT": 5141,
     }.items()
 }
 AUTH_TOKEN = "e2e" + uuid.uuid4().hex  # the local Twilio server's token: the tests sign webhooks with it
@@ -53,9 +54,9 @@ __all__ = [
 ]
 
 
-def start_stack(run_dir: Path) -> Iterator[subprocess.Popen[str]]:
+def start_stack(run_dir: Path, database_url: str) -> Iterator[subprocess.Popen[str]]:
     try:
-        with local_stack(PORTS, run_dir, AUTH_TOKEN, SETTINGS) as process:
+        with local_stack(PORTS, run_dir, AUTH_TOKEN, {**SETTINGS, "DATABASE_URL": database_url}) as process:
             say("bonjour", sender="warm-up")  # the first prediction builds the model's graph: slow once
             yield process
     except StackError as error:

@@ -28,7 +28,7 @@ from bot.text import normalise
 from tools.local_stack import local_stack
 from tools.triage_conversations import post, slot
 
-PORTS = {"RASA_PORT": 5305, "ACTIONS_PORT": 5355, "REDIS_PORT": 6393, "TWILIO_LOCAL_PORT": 5311}
+PORTS = {"RASA_PORT": 5305, "ACTIONS_PORT": 5355, "REDIS_PORT": 6393, "TWILIO_LOCAL_PORT": 5311, "POSTGRES_PORT": 5343}
 REFERRED = {"911", "crise", "urgence", "clinicien", "consultation"}
 OFF_TOPIC = "hors_sujet"
 

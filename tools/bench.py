@@ -34,7 +34,14 @@ from twilio.request_validator import RequestValidator
 
 from tools.local_stack import ROOT, local_stack
 
-PORTS = {"RASA_PORT": 5405, "ACTIONS_PORT": 5455, "REDIS_PORT": 6394, "TWILIO_LOCAL_PORT": 5411, "CONSOLE_PORT": 5420}
+PORTS = {
+    "RASA_PORT": 5405,
+    "ACTIONS_PORT": 5455,
+    "REDIS_PORT": 6394,
+    "TWILIO_LOCAL_PORT": 5411,
+    "CONSOLE_PORT": 5420,
+    "POSTGRES_PORT": 5444,
+}
 STOCK_PORT = 5406
 RATES = (5, 20, 50)
 CEILING_CONCURRENCY = 32

@@ -18,7 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 300
 # Settings that would point the stack at something else than its own local servers.
-OUTSIDE_SETTINGS = ("REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_API_BASE_URL", "PUBLIC_BASE_URL", "TWILIO_FROM_NUMBER")
+OUTSIDE_SETTINGS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_API_BASE_URL",
+    "PUBLIC_BASE_URL",
+    "TWILIO_FROM_NUMBER",
+)
 
 
 class StackError(RuntimeError):
@@ -47,6 +54,9 @@ def local_stack(
     busy = [p for p in ports.values() if port_open(p)]
     if busy:
         raise StackError(f"ports {busy} are busy: stop what uses them")
+    if os.geteuid() == 0:
+        # As root, PostgreSQL runs as `postgres`, which must reach its data folder in here.
+        run_dir.chmod(0o755)
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "RUN_DIR": str(run_dir)}
     env["TWILIO_AUTH_TOKEN"] = auth_token
     for name in OUTSIDE_SETTINGS:

@@ -32,7 +32,7 @@ from tools.local_stack import local_stack
 from tools.sms_client import SmsClient
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTS = {"RASA_PORT": 5205, "ACTIONS_PORT": 5255, "REDIS_PORT": 6392, "TWILIO_LOCAL_PORT": 5211}
+PORTS = {"RASA_PORT": 5205, "ACTIONS_PORT": 5255, "REDIS_PORT": 6392, "TWILIO_LOCAL_PORT": 5211, "POSTGRES_PORT": 5242}
 # Values that fill a response's {placeholders}: long ones, so the figures are the worst case.
 SAMPLE_VALUES = {"coop_telephone": "819 555-0100", "prenom": "Marie-Geneviève"}
 COOP_NUMBER = "+18195550100"

@@ -34,7 +34,14 @@ from tools.local_stack import local_stack
 
 pytestmark = pytest.mark.scale
 
-PORTS = {"RASA_PORT": 5305, "ACTIONS_PORT": 5355, "REDIS_PORT": 6393, "TWILIO_LOCAL_PORT": 5311, "CONSOLE_PORT": 5320}
+PORTS = {
+    "RASA_PORT": 5305,
+    "ACTIONS_PORT": 5355,
+    "REDIS_PORT": 6393,
+    "TWILIO_LOCAL_PORT": 5311,
+    "CONSOLE_PORT": 5320,
+    "POSTGRES_PORT": 5344,
+}
 FRONT = f"http://127.0.0.1:{PORTS['RASA_PORT']}"
 TOKEN = uuid.uuid4().hex
 # Questions with a distinctive word in their answer: a reply can be matched to its question.
