@@ -101,3 +101,31 @@ def test_pseudonyms_are_keyed() -> None:
     assert pseudonym(phone) != hashlib.sha256(phone.encode()).hexdigest()[:32]
     assert pseudonym(phone, b"one key") != pseudonym(phone, b"another key")
     assert pseudonym(phone) == pseudonym(phone)
+
+
+def nginx_limits(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(zone -> rate, location -> its limit_req) in an nginx config (or run.sh's heredoc)."""
+    import re
+
+    text = text.replace("\\$", "$")
+    zones = dict(re.findall(r"limit_req_zone \$rate_limit_key zone=(\w+):\w+ rate=(\w+/\w);", text))
+    locations = {}
+    for path, body in re.findall(r"location (?:= )?(/[\w./-]*) \{([^}]*)\}", text):
+        found = re.search(r"limit_req (zone=\w+ burst=\d+ nodelay);", body)
+        if found:
+            locations[path] = found.group(1)
+    return zones, locations
+
+
+def test_nginx_limits_request_rates_in_deploy_and_in_make_run() -> None:
+    """Finding: nginx had no limit_req for the webhooks, the web chat and the console login."""
+    from bot.settings import PROJECT_ROOT
+
+    deploy = nginx_limits((PROJECT_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8"))
+    local = nginx_limits((PROJECT_ROOT / "scripts" / "run.sh").read_text(encoding="utf-8"))
+    webhooks_and_chat = {"/webhooks/sms/", "/webhooks/voice/", "/webhooks/web/", "/socket.io/"}
+    assert set(deploy[1]) == webhooks_and_chat | {"/connexion"}
+    assert set(local[1]) == webhooks_and_chat  # the console is not behind make run's nginx
+    assert {p: deploy[1][p] for p in webhooks_and_chat} == local[1]
+    assert {z: r for z, r in deploy[0].items() if z != "login"} == local[0]
+    assert deploy[0]["login"].endswith("r/m")
