@@ -200,3 +200,18 @@ def test_codes_are_texted_off_the_replys_path(redis_client: Any, monkeypatch: py
     services.send_code(PHONE, "code 123456", "val-morin")
     assert time.monotonic() - started < 0.5 and not sent.is_set()
     assert sent.wait(5)
+
+
+def test_web_strangers_do_not_lock_the_member_out_of_their_own_phone(clinic: Any) -> None:
+    """Finding 3, as a member sees it: three web sessions with a wrong date, then the member texts."""
+    member = clinic.eligible_member()
+    for _ in range(3):
+        chat = clinic.conversation()
+        clinic.services.consents.record(chat.sender, clinic.services.consent_notice, "web", accepted=True)
+        for text in ("je voudrais un rendez-vous avec un médecin", member.number, "01/01/1901", "000000"):
+            chat.say(text)
+    sms = clinic.conversation(channel="sms", sender=member.phone)
+    clinic.services.consents.record(sms.sender, clinic.services.consent_notice, "sms", accepted=True)
+    sms.say("je voudrais un rendez-vous avec un médecin")
+    said = " ".join(r.text for r in sms.say(member.birth_date.strftime("%d/%m/%Y")))
+    assert member.first_name in said and "Trop d'essais" not in said

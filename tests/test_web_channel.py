@@ -118,11 +118,22 @@ def test_a_token_of_another_audience_or_issuer_is_refused(changes: dict[str, obj
     assert verified_member(signed(**changes), SECRET, "coopsante-triage", [SITE]) is None
 
 
-def test_the_chat_refuses_a_token_of_another_audience_with_a_clear_answer(stack: object) -> None:
+def test_the_chat_refuses_a_token_from_another_issuer_with_a_clear_answer(stack: object) -> None:
+    """Finding: a token signed with the secret but for no audience, from any issuer, was accepted."""
     import jwt
 
     from tests.stack import JWT_SECRET, member_claims
 
-    token = jwt.encode({**member_claims("VM-000101"), "aud": "another-service"}, JWT_SECRET, algorithm="HS256")
-    with pytest.raises(socketio.exceptions.ConnectionError, match="Jeton de connexion invalide"):
-        Member(auth={"token": token})
+    claims = {**member_claims("VM-000101"), "iss": "https://evil.example"}
+    del claims["aud"]
+    client = socketio.Client(reconnection=False)
+    refusals: list[Any] = []
+    client.on("connect_error", refusals.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(
+            RASA_URL,
+            headers={"Origin": OTHER_SITE},
+            transports=["polling"],
+            auth={"token": jwt.encode(claims, JWT_SECRET, algorithm="HS256")},
+        )
+    assert "Jeton de connexion invalide" in str(refusals)
