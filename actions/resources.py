@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 
 import redis
@@ -26,6 +28,8 @@ from bot.sms_sender import SmsSender, TwilioSettings
 from bot.triage.table import load_table
 from bot.verification import Verifier
 from bot.web_identity import WebIdentities
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -59,6 +63,22 @@ def sms_sender() -> SmsSender:
     return SmsSender(TwilioSettings.from_env(), OptOuts(redis_client()))
 
 
+_CODE_SENDING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="code-sms")
+
+
+def _send_logged(sender: SmsSender, phone: str, text: str, from_number: str | None) -> None:
+    try:
+        sender.send(phone, text, from_number=from_number)
+    except Exception:  # a thread's error would otherwise vanish; the member can ask again
+        log.exception("code_sms.failed")
+
+
+def send_in_background(sender: SmsSender, phone: str, text: str, from_number: str | None) -> Future[None]:
+    """Text a one-time code off the reply's path: the identity check answers at once, match or
+    not, so that the time it takes says nothing of whether a number and a date matched."""
+    return _CODE_SENDING.submit(_send_logged, sender, phone, text, from_number)
+
+
 def services(client: redis.Redis[str] | None = None) -> Services:
     """Everything a turn needs, over one Redis (this process's own unless a test passes one)."""
     settings = load_settings()
@@ -67,7 +87,7 @@ def services(client: redis.Redis[str] | None = None) -> Services:
 
     def send_code(phone: str, text: str, coop_id: str) -> None:
         coop = content().coop(coop_id)
-        sms_sender().send(phone, text, from_number=coop.sms_number or None)
+        send_in_background(sms_sender(), phone, text, coop.sms_number or None)
 
     base = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
     return Services(

@@ -2,8 +2,11 @@
 member number exists: every failure reads the same to the person typing.
 
 By SMS, the sender's phone finds the candidate members (a family may share one phone) and the
-date of birth picks one. On the web, member number and date of birth lead to a one-time code
-sent to the phone on file. Failures count against the sender and the member numbers involved.
+date of birth picks one; failures count against the phone alone (bot/attempts.py), so that what
+strangers try on the web never locks a member out of their own phone. On the web, member number
+and date of birth lead to a one-time code sent to the phone on file, bound to the chat session;
+whether or not they matched, the session goes through the same steps (a decoy code when they did
+not), and each try counts against the session and the number typed.
 """
 
 from __future__ import annotations
@@ -29,6 +32,15 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class CodeDelivery:
+    """A code to text to a member's phone on file: the caller sends it, off the reply's path."""
+
+    phone: str
+    coop: str
+    code: str
+
+
+@dataclass(frozen=True)
 class Verifier:
     registry: MemberRegistry
     limiter: AttemptLimiter
@@ -37,11 +49,11 @@ class Verifier:
 
     def by_sms(self, sender_phone: str, typed_birth_date: str, first_name: str | None = None) -> Outcome:
         """Check the date of birth typed by the owner of `sender_phone` (E.164)."""
+        if self.limiter.locked(sender_phone):
+            self.audit.record("verification_sms", "verrouille", sender_phone)
+            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(sender_phone))
         candidates = self.registry.by_phone(sender_phone)
         subjects = [sender_phone, *(m.number for m in candidates)]
-        if self.limiter.locked(*subjects):
-            self.audit.record("verification_sms", "verrouille", *subjects)
-            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(*subjects))
         readings = parse_birth_date(typed_birth_date)
         if not readings:
             return Outcome("not_a_date")
@@ -50,47 +62,57 @@ class Verifier:
             wanted = first_name.strip().casefold()
             matches = [m for m in matches if m.first_name.casefold() == wanted]
         if len(matches) == 1:
-            self.limiter.clear(sender_phone, matches[0].number)
+            self.limiter.clear(sender_phone)
             self.audit.record("verification_sms", "reussie", sender_phone, matches[0].number)
             return Outcome("verified", matches[0])
         if len(matches) > 1:
             return Outcome("ask_first_name")  # twins sharing a phone: the first name tells them apart
-        self.limiter.fail(*subjects)
+        self.limiter.fail(sender_phone)
         self.audit.record("verification_sms", "echec", *subjects)
         return Outcome("failed")
 
-    def start_web(self, sender_id: str, member_number: str, typed_birth_date: str) -> tuple[Outcome, str | None]:
-        """Member number and date of birth: returns the code to send to the member's phone
-        (or None). The outcome is `code_sent` whether or not they matched, so nothing leaks."""
+    def start_web(self, session: str, member_number: str, typed_birth_date: str) -> tuple[Outcome, CodeDelivery | None]:
+        """Member number and date of birth: the outcome is `code_sent` whether or not they matched,
+        and the session gets a code either way (a decoy when they did not); the delivery, when
+        there is one, is the caller's to send. Every try counts once against the session and the
+        number typed, match or not, so that neither the reply nor the lock tells them apart."""
         number = member_number.strip().upper()
-        if self.limiter.locked(sender_id, number):
-            self.audit.record("verification_web", "verrouille", sender_id, number)
-            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(sender_id, number)), None
+        if self.limiter.locked(session, number):
+            self.audit.record("verification_web", "verrouille", session, number)
+            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(session, number)), None
         readings = parse_birth_date(typed_birth_date)
         if not readings:
             return Outcome("not_a_date"), None
-        member = self.registry.get(number)
-        if member is None or member.birth_date not in readings:
-            self.limiter.fail(sender_id, number)
-            self.audit.record("verification_web", "echec", sender_id, number)
+        member = self.registry.get(number) if number else None
+        matched = member is not None and member.birth_date in readings
+        self.limiter.fail(session, number)
+        sendable = self.codes.may_send(number, spend=matched)
+        code = self.codes.issue(session, number, real=matched and sendable)
+        if member is None or not matched:
+            self.audit.record("verification_web", "echec", session, number)
             return Outcome("code_sent"), None
-        self.audit.record("verification_web", "code_envoye", sender_id, number)
-        return Outcome("code_sent", member), self.codes.issue(number)
+        if not sendable:
+            self.audit.record("verification_web", "codes_limite", session, number)
+            return Outcome("code_sent"), None
+        self.audit.record("verification_web", "code_envoye", session, number)
+        return Outcome("code_sent"), CodeDelivery(member.phone, member.coop, code)
 
-    def finish_web(self, sender_id: str, member_number: str, typed_code: str) -> Outcome:
-        number = member_number.strip().upper()
-        if self.limiter.locked(sender_id, number):
-            self.audit.record("code_web", "verrouille", sender_id, number)
-            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(sender_id, number))
-        result = self.codes.check(number, typed_code)
-        if result == "ok":
-            member = self.registry.get(number)
-            self.limiter.clear(sender_id, number)
-            self.audit.record("code_web", "reussie", sender_id, number)
+    def finish_web(self, session: str, typed_code: str) -> Outcome:
+        """The code typed in the session that passed the date step (a code sent for another
+        session is worth nothing here)."""
+        number = self.codes.pending(session)
+        if self.limiter.locked(session, number):
+            self.audit.record("code_web", "verrouille", session, number)
+            return Outcome("locked", retry_after_seconds=self.limiter.retry_after(session, number))
+        result, verified_number = self.codes.check(session, typed_code)
+        member = self.registry.get(verified_number) if result == "ok" else None
+        if member is not None:
+            self.limiter.clear(session, verified_number)
+            self.audit.record("code_web", "reussie", session, verified_number)
             return Outcome("verified", member)
-        self.limiter.fail(sender_id, number)
-        self.audit.record("code_web", "echec", sender_id, number)
-        return Outcome("failed" if result == "wrong" else "expired")
+        self.limiter.fail(session, number)
+        self.audit.record("code_web", "echec", session, number)
+        return Outcome("expired" if result == "expired" else "failed")
 
 
 def eligibility(member: Member, today: date | None = None) -> str:

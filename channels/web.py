@@ -41,7 +41,7 @@ from bot.content import Content
 from bot.ics import booking_ics, key_matches
 from bot.language import detect
 from bot.pseudonym import pseudonym
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.settings import DEFAULT_JWT_AUDIENCE, PROJECT_ROOT, load_settings
 from bot.web_identity import WebIdentities, verified_member
 from channels import resources
 
@@ -55,6 +55,8 @@ MAX_PACKET_BYTES = 32 * 1024  # Socket.IO drops a connection that sends more in 
 HISTORY_MESSAGES = 100
 RATE_KEY = "coopsante:web:debit:"
 BOT_EVENT = "bot_uttered"
+# Shown by the widget when a coop site's token is refused (bad signature, expired, another audience or issuer).
+TOKEN_REFUSED = "Jeton de connexion invalide ou expiré."
 
 
 def allowed_origins(env: dict[str, str] | None = None) -> list[str]:
@@ -83,17 +85,30 @@ class WebChatInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
+        settings = load_settings()
+        origins = allowed_origins()
         return cls(
-            origins=allowed_origins(),
-            jwt_secret=os.environ.get("WEB_JWT_SECRET", ""),
+            origins=origins,
+            jwt_secret=settings.web_jwt_secret,
             per_minute=int(os.environ.get("WEB_MESSAGES_PER_MINUTE", "20")),
+            jwt_audience=settings.web_jwt_audience,
+            jwt_issuers=settings.web_jwt_issuers or tuple(origins),
         )
 
-    def __init__(self, origins: list[str], jwt_secret: str = "", per_minute: int = 20) -> None:
+    def __init__(
+        self,
+        origins: list[str],
+        jwt_secret: str = "",
+        per_minute: int = 20,
+        jwt_audience: str = DEFAULT_JWT_AUDIENCE,
+        jwt_issuers: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(session_persistence=True, socketio_path="/socket.io")
         self.origins = origins
         self.jwt_secret = jwt_secret
         self.per_minute = per_minute
+        self.jwt_audience = jwt_audience
+        self.jwt_issuers = jwt_issuers or tuple(origins)
         self._blueprint: _AppAwareBlueprint | None = None
 
     @property
@@ -127,9 +142,9 @@ class WebChatInput(SocketIOInput):
             token = (auth or {}).get("token") if isinstance(auth, dict) else None
             member = None
             if token:
-                member = verified_member(str(token), self.jwt_secret) if self.jwt_secret else None
+                member = verified_member(str(token), self.jwt_secret, self.jwt_audience, self.jwt_issuers)
                 if member is None:
-                    raise socketio.exceptions.ConnectionRefusedError("Jeton de connexion invalide ou expiré.")
+                    raise socketio.exceptions.ConnectionRefusedError(TOKEN_REFUSED)
             await sio.save_session(sid, {"member": member})
 
         @sio.on("session_request")

@@ -18,6 +18,9 @@ TWILIO_LOCAL_PORT=${TWILIO_LOCAL_PORT:-5011}
 RUN_DIR=${RUN_DIR:-.run}
 mkdir -p "$RUN_DIR/redis" "$RUN_DIR/logs"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
+# Secrets: with COOPSANTE_ENV=production, a placeholder or short secret stops here in one line.
+# Otherwise PSEUDONYM_KEY, when not set, is made once into .run/secrets/ (bot/settings.py).
+.venv/bin/python -m bot.settings || exit 1
 
 declare -A name_of=() command_of=() log_of=()
 launch() {  # launch NAME LOGFILE COMMAND...: start in the background, remembered for restarts
@@ -141,6 +144,21 @@ http {
   fastcgi_temp_path $RUN_DIR/nginx/fastcgi;
   uwsgi_temp_path $RUN_DIR/nginx/uwsgi;
   scgi_temp_path $RUN_DIR/nginx/scgi;
+  # Request rates per client address, as in deploy/nginx.conf (twilio, chat; the console is not
+  # behind this nginx). Loopback is exempt unless NGINX_LIMIT_LOOPBACK=1: this nginx listens on
+  # 127.0.0.1 only, where the load tests and benchmarks (tests/scale, make bench) come from.
+  geo \$rate_limit_exempt {
+    default 0;
+    127.0.0.1 $([ "${NGINX_LIMIT_LOOPBACK:-0}" = 1 ] && echo 0 || echo 1);
+  }
+  map \$rate_limit_exempt \$rate_limit_key {
+    0 \$binary_remote_addr;
+    1 "";
+  }
+  limit_req_zone \$rate_limit_key zone=twilio:10m rate=20r/s;
+  limit_req_zone \$rate_limit_key zone=chat:10m rate=5r/s;
+  limit_req_status 429;
+  limit_req_log_level warn;
   upstream rasa { least_conn;
 $servers
   }
@@ -159,7 +177,13 @@ $servers
     # A POST is never replayed on another server (it could be processed twice): only a
     # connection that failed before reaching a server is retried.
     proxy_next_upstream error timeout;
-    location /socket.io/ { proxy_pass http://rasa_sticky; proxy_http_version 1.1; proxy_buffering off; }
+    location /socket.io/ {
+      limit_req zone=chat burst=30 nodelay;
+      proxy_pass http://rasa_sticky; proxy_http_version 1.1; proxy_buffering off;
+    }
+    location /webhooks/web/ { limit_req zone=chat burst=30 nodelay; proxy_pass http://rasa; proxy_http_version 1.1; }
+    location /webhooks/sms/ { limit_req zone=twilio burst=100 nodelay; proxy_pass http://rasa; proxy_http_version 1.1; }
+    location /webhooks/voice/ { limit_req zone=twilio burst=100 nodelay; proxy_pass http://rasa; proxy_http_version 1.1; }
     location / { proxy_pass http://rasa; proxy_http_version 1.1; }
   }
 }

@@ -40,6 +40,14 @@ SETTINGS = {
 }
 CONSOLE_URL = f"http://127.0.0.1:{PORTS['CONSOLE_PORT']}"
 
+
+def member_claims(number: str, seconds: int = 600) -> dict[str, object]:
+    """What a coop site allowed to embed the chat signs for a logged-in member (bot/web_identity.py)."""
+    import time
+
+    return {"sub": number, "exp": int(time.time()) + seconds, "aud": "coopsante-triage", "iss": OTHER_SITE}
+
+
 __all__ = [
     "AUTH_TOKEN",
     "JWT_SECRET",
@@ -48,6 +56,7 @@ __all__ = [
     "PORTS",
     "RASA_URL",
     "UNKNOWN_SITE_PORT",
+    "member_claims",
     "port_open",
     "say",
     "start_stack",

@@ -43,31 +43,99 @@ def test_success_clears(redis_client: Any) -> None:
     assert redis_client.keys("coopsante:echecs:*") == []
 
 
+def test_an_empty_subject_is_never_counted(redis_client: Any) -> None:
+    """Finding: failures with no member number locked every web visitor out."""
+    limiter = AttemptLimiter(redis_client)
+    for _ in range(6):
+        limiter.fail("web-a", "")
+        limiter.fail("  ")
+    assert not limiter.locked("web-b", "")
+    assert limiter.locked("web-a")
+
+
 def test_a_code_works_once(redis_client: Any) -> None:
     codes = OneTimeCodes(redis_client)
-    code = codes.issue("VM-000101")
+    code = codes.issue("web-1", "VM-000101")
     assert len(code) == 6 and code.isdigit()
-    assert codes.check("VM-000101", f" {code[:3]} {code[3:]} ") == "ok"
-    assert codes.check("VM-000101", code) == "expired"
+    assert codes.check("web-1", f" {code[:3]} {code[3:]} ") == ("ok", "VM-000101")
+    assert codes.check("web-1", code) == ("expired", "")
+
+
+def test_a_code_is_worth_nothing_in_another_session(redis_client: Any) -> None:
+    codes = OneTimeCodes(redis_client)
+    code = codes.issue("web-1", "VM-000101")
+    assert codes.check("web-2", code) == ("expired", "")
+    assert codes.check("web-1", code) == ("ok", "VM-000101")
+
+
+def test_a_decoy_matches_no_code(redis_client: Any) -> None:
+    codes = OneTimeCodes(redis_client)
+    code = codes.issue("web-1", "VM-000101", real=False)
+    assert codes.check("web-1", code) == ("wrong", "")
 
 
 def test_three_wrong_tries_end_the_code(redis_client: Any) -> None:
     codes = OneTimeCodes(redis_client)
-    code = codes.issue("VM-000101")
+    code = codes.issue("web-1", "VM-000101")
     wrong = "000000" if code != "000000" else "111111"
-    assert codes.check("VM-000101", wrong) == "wrong"
-    assert codes.check("VM-000101", wrong) == "wrong"
-    assert codes.check("VM-000101", wrong) == "expired"
-    assert codes.check("VM-000101", code) == "expired"
+    assert codes.check("web-1", wrong) == ("wrong", "")
+    assert codes.check("web-1", wrong) == ("wrong", "")
+    assert codes.check("web-1", wrong) == ("expired", "")
+    assert codes.check("web-1", code) == ("expired", "")
 
 
 def test_codes_expire_after_ten_minutes(redis_client: Any) -> None:
     codes = OneTimeCodes(redis_client)
-    codes.issue("VM-000101")
-    assert 0 < redis_client.ttl("coopsante:otp:VM-000101") <= 600
-    assert code_not_stored_in_clear(redis_client)
+    codes.issue("web-1", "VM-000101")
+    (key,) = redis_client.keys("coopsante:otp:*")
+    assert 0 < redis_client.ttl(key) <= 600
+    assert set(redis_client.hgetall(key)) == {"hash", "salt", "tries", "numero"}  # no code in clear
 
 
-def code_not_stored_in_clear(redis_client: Any) -> bool:
-    stored = redis_client.hgetall("coopsante:otp:VM-000101")
-    return set(stored) == {"hash", "salt", "tries"}
+def test_three_codes_texted_per_member_and_hour(redis_client: Any) -> None:
+    codes = OneTimeCodes(redis_client)
+    assert [codes.may_send("VM-000101", spend=True) for _ in range(4)] == [True, True, True, False]
+    assert not codes.may_send("VM-000101", spend=False)
+    assert codes.may_send("VM-000102", spend=False)
+
+
+def test_the_migration_moves_every_pseudonym_to_the_keyed_one(redis_client: Any) -> None:
+    """Finding: pseudonyms were unkeyed; existing keys move to the keyed ones (tools/rekey_pseudonyms.py)."""
+    from datetime import date
+
+    from bot.handoff import BY_CONVERSATION, HandoffDesk, Ticket, new_ticket_id
+    from bot.member_store import MemberRegistry
+    from bot.members import Member
+    from bot.pseudonym import pseudonym, unkeyed_pseudonym
+    from bot.sms_keywords import OptOuts
+    from tools.rekey_pseudonyms import rekey
+
+    phone, stranger = "+18195550101", "+18195550999"
+    MemberRegistry(redis_client).upsert(
+        [Member("VM-000101", "Gisèle", "T", date(1948, 3, 12), phone, "Coop", "actif", None)]
+    )
+    ticket = HandoffDesk(redis_client, 3600).open(
+        Ticket(new_ticket_id(), "web-abc", "web", "val-morin", "clinicien", [], {})
+    )
+    # What the old code wrote: the same records under unkeyed hashes.
+    for key in list(redis_client.keys("coopsante:*")):
+        for value in (phone, "web-abc"):
+            if key.endswith(pseudonym(value)):
+                redis_client.rename(key, key[: -len(pseudonym(value))] + unkeyed_pseudonym(value))
+    redis_client.set("coopsante:sms:desabonne:" + unkeyed_pseudonym(phone), "1 STOP")
+    redis_client.set("coopsante:sms:desabonne:" + unkeyed_pseudonym(stranger), "1 STOP")
+    redis_client.set("coopsante:consentement:" + unkeyed_pseudonym(phone), "x")
+    redis_client.set("coopsante:echecs:" + unkeyed_pseudonym(phone), "3")
+    assert not OptOuts(redis_client).opted_out(phone)
+    assert HandoffDesk(redis_client, 3600).open_ticket_of("web-abc") is None
+
+    assert rekey(redis_client, dry_run=True)["coopsante:sms:desabonne: renamed"] == 1
+    assert OptOuts(redis_client).opted_out(phone) is False  # a dry run changes nothing
+    done = rekey(redis_client)
+    assert OptOuts(redis_client).opted_out(phone)
+    assert redis_client.get("coopsante:consentement:" + pseudonym(phone)) == "x"
+    assert HandoffDesk(redis_client, 3600).open_ticket_of("web-abc") == ticket
+    assert redis_client.keys("coopsante:echecs:*") == [] and redis_client.keys(BY_CONVERSATION + "*") == [
+        BY_CONVERSATION + pseudonym("web-abc")
+    ]
+    assert done["coopsante:sms:desabonne: left (identifier unknown)"] == 1  # the stranger's: reported

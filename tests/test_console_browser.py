@@ -27,7 +27,7 @@ from bot.handoff import HandoffDesk
 from bot.members import Member, parse_registry
 from bot.verification import eligibility
 from tests.browser import ask, axe_violations, embedding_page
-from tests.stack import AUTH_TOKEN, CONSOLE_URL, JWT_SECRET, PORTS, RASA_URL
+from tests.stack import AUTH_TOKEN, CONSOLE_URL, JWT_SECRET, PORTS, RASA_URL, member_claims
 from tools.demo_members import demo_registry_csv
 from tools.sms_client import SmsClient
 
@@ -129,7 +129,7 @@ def test_an_sms_member_and_a_clinician(browser: Browser, clinicians: dict[str, s
 def test_a_web_member_and_a_clinician(browser: Browser, clinicians: dict[str, str], sites: Any) -> None:
     luc = console(browser, clinicians["luc"])
     web_member = eligible_members()[-3]
-    token = jwt.encode({"sub": web_member.number, "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
+    token = jwt.encode(member_claims(web_member.number), JWT_SECRET, algorithm="HS256")
     member = browser.new_context().new_page()
     member.goto(embedding_page(sites, f'data-token="{token}"'))
     member.get_by_role("button", name="Clavarder avec l'assistant santé").click()

@@ -26,3 +26,106 @@ def test_bad_values_are_refused() -> None:
         load_settings({"REDIS_URL": "http://localhost"})
     with pytest.raises(ValueError):
         load_settings({"TRACKER_RETENTION_DAYS": "0"})
+
+
+SECRETS = ("PSEUDONYM_KEY", "TWILIO_AUTH_TOKEN", "RASA_TOKEN", "WEB_JWT_SECRET")
+GOOD = "3f9a1c0e7b6d5a4f3e2d1c0b9a8f7e6d5c4b3a29"
+
+
+def production(**env: str) -> dict[str, str]:
+    return {"COOPSANTE_ENV": "production", **{name: GOOD for name in SECRETS}, **env}
+
+
+@pytest.mark.parametrize("name", SECRETS)
+@pytest.mark.parametrize("value", ["CHANGE-ME", "change-me-please-with-a-long-tail-of-chars", "a1b2c3d4e5f6"])
+def test_placeholders_and_short_secrets_are_refused_in_production(name: str, value: str) -> None:
+    """Finding: placeholder and short secrets were accepted at start-up."""
+    from bot.settings import SettingsError
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings(production(**{name: value}))
+    message = str(refused.value)
+    assert message.startswith(name) and value not in message and "\n" not in message
+
+
+def test_production_needs_a_pseudonym_key() -> None:
+    from bot.settings import SettingsError
+
+    env = production()
+    del env["PSEUDONYM_KEY"]
+    with pytest.raises(SettingsError, match="^PSEUDONYM_KEY is not set"):
+        load_settings(env)
+
+
+def test_production_starts_with_long_random_secrets() -> None:
+    settings = load_settings(production())
+    assert settings.production and settings.pseudonym_key == GOOD
+
+
+def test_the_start_up_check_says_one_line(tmp_path: object) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from bot.settings import PROJECT_ROOT
+
+    env = {**os.environ, **production(RASA_TOKEN="CHANGE-ME")}
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.settings"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "coopsante: refusing to start: RASA_TOKEN is a placeholder: give it a long random value (openssl rand -hex 32)"
+    ]
+
+
+def test_outside_production_a_pseudonym_key_is_made_once(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from bot.settings import dev_secret
+
+    folder = Path(str(tmp_path))
+    first = dev_secret("PSEUDONYM_KEY", folder)
+    dev_secret.cache_clear()
+    assert dev_secret("PSEUDONYM_KEY", folder) == first and len(first) >= 32
+    assert load_settings({}).pseudonym_key  # make run and the tests need nothing set
+
+
+def test_pseudonyms_are_keyed() -> None:
+    """Finding: pseudonyms were an unkeyed SHA-256, reversible by hashing every Quebec number."""
+    import hashlib
+
+    from bot.pseudonym import pseudonym
+
+    phone = "+18195550101"
+    assert pseudonym(phone) != hashlib.sha256(phone.encode()).hexdigest()[:32]
+    assert pseudonym(phone, b"one key") != pseudonym(phone, b"another key")
+    assert pseudonym(phone) == pseudonym(phone)
+
+
+def nginx_limits(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(zone -> rate, location -> its limit_req) in an nginx config (or run.sh's heredoc)."""
+    import re
+
+    text = text.replace("\\$", "$")
+    zones = dict(re.findall(r"limit_req_zone \$rate_limit_key zone=(\w+):\w+ rate=(\w+/\w);", text))
+    locations = {}
+    for path, body in re.findall(r"location (?:= )?(/[\w./-]*) \{([^}]*)\}", text):
+        found = re.search(r"limit_req (zone=\w+ burst=\d+ nodelay);", body)
+        if found:
+            locations[path] = found.group(1)
+    return zones, locations
+
+
+def test_nginx_limits_request_rates_in_deploy_and_in_make_run() -> None:
+    """Finding: nginx had no limit_req for the webhooks, the web chat and the console login."""
+    from bot.settings import PROJECT_ROOT
+
+    deploy = nginx_limits((PROJECT_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8"))
+    local = nginx_limits((PROJECT_ROOT / "scripts" / "run.sh").read_text(encoding="utf-8"))
+    webhooks_and_chat = {"/webhooks/sms/", "/webhooks/voice/", "/webhooks/web/", "/socket.io/"}
+    assert set(deploy[1]) == webhooks_and_chat | {"/connexion"}
+    assert set(local[1]) == webhooks_and_chat  # the console is not behind make run's nginx
+    assert {p: deploy[1][p] for p in webhooks_and_chat} == local[1]
+    assert {z: r for z, r in deploy[0].items() if z != "login"} == local[0]
+    assert deploy[0]["login"].endswith("r/m")

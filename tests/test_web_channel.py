@@ -78,3 +78,62 @@ def test_allowed_origins_from_the_environment() -> None:
     ]
     assert allowed_origins({"PUBLIC_BASE_URL": "https://triage.example/base"}) == ["https://triage.example"]
     assert allowed_origins({}) == []
+
+
+SECRET = "s" * 8 + "0123456789abcdef0123456789abcdef"
+SITE = "https://www.coop-val-morin.example"
+
+
+def signed(**changes: object) -> str:
+    import time
+
+    import jwt
+
+    claims: dict[str, object] = {
+        "sub": "VM-000101",
+        "exp": int(time.time()) + 600,
+        "aud": "coopsante-triage",
+        "iss": SITE,
+    }
+    claims.update(changes)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, SECRET, algorithm="HS256")
+
+
+def test_a_token_for_this_assistant_from_an_allowed_site_vouches() -> None:
+    from bot.web_identity import verified_member
+
+    vouched = verified_member(signed(), SECRET, "coopsante-triage", [SITE])
+    assert vouched is not None and vouched[0] == "VM-000101"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"aud": "another-service"}, {"aud": None}, {"iss": "https://evil.example"}, {"iss": None}],
+    ids=["wrong audience", "no audience", "wrong issuer", "no issuer"],
+)
+def test_a_token_of_another_audience_or_issuer_is_refused(changes: dict[str, object]) -> None:
+    """Finding: the web JWT had no audience or issuer check."""
+    from bot.web_identity import verified_member
+
+    assert verified_member(signed(**changes), SECRET, "coopsante-triage", [SITE]) is None
+
+
+def test_the_chat_refuses_a_token_from_another_issuer_with_a_clear_answer(stack: object) -> None:
+    """Finding: a token signed with the secret but for no audience, from any issuer, was accepted."""
+    import jwt
+
+    from tests.stack import JWT_SECRET, member_claims
+
+    claims = {**member_claims("VM-000101"), "iss": "https://evil.example"}
+    del claims["aud"]
+    client = socketio.Client(reconnection=False)
+    refusals: list[Any] = []
+    client.on("connect_error", refusals.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(
+            RASA_URL,
+            headers={"Origin": OTHER_SITE},
+            transports=["polling"],
+            auth={"token": jwt.encode(claims, JWT_SECRET, algorithm="HS256")},
+        )
+    assert "Jeton de connexion invalide" in str(refusals)

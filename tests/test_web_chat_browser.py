@@ -7,7 +7,6 @@ of other sites: small static servers on other loopback ports, so other origins f
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import DEMO, OPEN_CHAT, ask, axe_violations, embedding_page, open_chat
-from tests.stack import JWT_SECRET, PORTS, UNKNOWN_SITE_PORT
+from tests.stack import JWT_SECRET, PORTS, UNKNOWN_SITE_PORT, member_claims
 from tools.demo_members import CALLER, demo_registry_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,7 +145,7 @@ def demo_member_number() -> str:
 
 
 def test_a_member_logged_in_on_the_coop_site_is_not_asked_to_identify(page: Page, sites: Path) -> None:
-    token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
+    token = jwt.encode(member_claims(demo_member_number()), JWT_SECRET, algorithm="HS256")
     open_chat(page, embedding_page(sites, f'data-token="{token}"'))
     assert "Acceptez-vous" in ask(page, "je voudrais un rendez-vous avec un médecin")
     after_consent = ask(page, "oui")
@@ -155,7 +154,7 @@ def test_a_member_logged_in_on_the_coop_site_is_not_asked_to_identify(page: Page
 
 
 def test_a_forged_token_is_refused(page: Page, sites: Path) -> None:
-    token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, "not-the-secret")
+    token = jwt.encode(member_claims(demo_member_number()), "not-the-secret")
     open_chat(page, embedding_page(sites, f'data-token="{token}"'))
     expect(page.get_by_role("status")).to_contain_text("indisponible", timeout=10_000)
 
@@ -182,7 +181,7 @@ def test_a_message_pushed_from_another_process_reaches_the_browser(page: Page) -
 def test_a_web_member_wanders_in_a_form_and_leaves_it(page: Page, sites: Path) -> None:
     # Issue 15 in the widget: a question in the middle of the booking form is answered and the form
     # asked again; "annuler" leaves it; "mes rendez-vous" then lets go after the list.
-    token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
+    token = jwt.encode(member_claims(demo_member_number()), JWT_SECRET, algorithm="HS256")
     open_chat(page, embedding_page(sites, f'data-token="{token}"'))
     ask(page, "je voudrais un rendez-vous avec un médecin")
     assert "pour vous" in ask(page, "oui")
@@ -195,7 +194,7 @@ def test_a_web_member_wanders_in_a_form_and_leaves_it(page: Page, sites: Path) -
 
 
 def test_a_web_member_books_and_downloads_the_calendar_file(page: Page, sites: Path) -> None:
-    token = jwt.encode({"sub": demo_member_number(), "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
+    token = jwt.encode(member_claims(demo_member_number()), JWT_SECRET, algorithm="HS256")
     open_chat(page, embedding_page(sites, f'data-token="{token}"'))
     ask(page, "je voudrais un rendez-vous avec un médecin")
     ask(page, "oui")

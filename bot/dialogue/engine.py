@@ -322,11 +322,11 @@ class _Turn:
                     self.ask_identity("prenom")
                     return True
             else:
-                outcome, code = verifier.start_web(self.m.sender, str(flow.data.get("numero", "")), text)
+                outcome, delivery = verifier.start_web(self.m.sender, str(flow.data.get("numero", "")), text)
                 if outcome.status == "code_sent":
-                    if code and outcome.member:
-                        member_coop = self.s.content.coop(outcome.member.coop).id
-                        self.s.send_code(outcome.member.phone, self.say("identite.sms_code", code=code), member_coop)
+                    if delivery:  # send_code texts it in the background: a match answers as fast as a miss
+                        member_coop = self.s.content.coop(delivery.coop).id
+                        self.s.send_code(delivery.phone, self.say("identite.sms_code", code=delivery.code), member_coop)
                     flow.step, flow.misses, flow.off_topic = "code", 0, 0
                     self.ask_identity("code")
                     return True
@@ -335,7 +335,7 @@ class _Turn:
             typed = words.code(text)
             if typed is None:
                 return self.digress(flow, "identite.pas_un_code")
-            outcome = verifier.finish_web(self.m.sender, str(flow.data.get("numero", "")), typed)
+            outcome = verifier.finish_web(self.m.sender, typed)
             if outcome.status == "expired":
                 self.reply("identite.code_expire")
                 flow.step, flow.data = "numero", {}
