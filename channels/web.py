@@ -215,12 +215,15 @@ class WebChatInput(SocketIOInput):
         agent = getattr(app.ctx, "agent", None) if app else None
         if not session_id or agent is None or agent.tracker_store is None:
             return []
-        tracker = await agent.tracker_store.retrieve(session_id)
+        # The whole current session (a turn reads only its recent events: components/stores.py).
+        tracker = await agent.tracker_store.retrieve_full_tracker(session_id)
         if tracker is None:
             return []
-        messages = []
+        messages: list[dict[str, Any]] = []
         for event in tracker.events:
-            if event.type_name == "user" and event.text:
+            if event.type_name == "session_started":
+                messages = []
+            elif event.type_name == "user" and event.text:
                 shown = (event.metadata or {}).get("shown")
                 messages.append({"who": "user", "text": shown or event.text, "time": event.timestamp})
             elif event.type_name == "bot" and event.text:
