@@ -43,7 +43,6 @@ unit: setup-test web ## pytest (triage, dialogue and conversation scripts, end-t
 	$(PY) -m pytest
 
 test-scale: setup-test train web ## two Rasa processes behind nginx: load, kill -9, Redis restart, bad input (minutes)
-	@WITH_NGINX=1 bash scripts/bootstrap.sh
 	$(PY) -m pytest -m scale tests/scale
 
 validate: setup ## rasa data validate

@@ -8,11 +8,9 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.installed
-APT_PACKAGES=(libfreetype-dev libqhull-dev pkg-config redis-server postgresql curl)
+APT_PACKAGES=(libfreetype-dev libqhull-dev pkg-config redis-server postgresql nginx-light curl)
 # The browser tests drive Debian's Chromium (WITH_BROWSER=1, set by `make test`).
 if [ "${WITH_BROWSER:-0}" = 1 ]; then APT_PACKAGES+=(chromium); fi
-# Several Rasa processes behind a load balancer (RASA_PROCESSES > 1, make test-scale, make bench).
-if [ "${WITH_NGINX:-0}" = 1 ]; then APT_PACKAGES+=(nginx-light); fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -122,7 +122,14 @@ start_rasa() {  # start_rasa NAME PORT LOG
 }
 # RASA_PROCESSES=N (N > 1): N Rasa servers on the next ports, behind nginx on RASA_PORT. They share
 # the Redis stores and the Socket.IO Redis manager; Socket.IO long-polling sticks to one server.
-RASA_PROCESSES=${RASA_PROCESSES:-1}
+# By default as many as the machine has cores, and no more than its free memory holds (about
+# 1 GB each): one Python process uses one core.
+if [ -z "${RASA_PROCESSES:-}" ]; then
+  free_gb=$(awk '/MemAvailable/ {print int($2 / 1048576)}' /proc/meminfo)
+  RASA_PROCESSES=$(nproc)
+  if ((free_gb < RASA_PROCESSES)); then RASA_PROCESSES=$free_gb; fi
+  if ((RASA_PROCESSES < 1)); then RASA_PROCESSES=1; fi
+fi
 rasa_ports=()
 if ((RASA_PROCESSES > 1)); then
   for ((i = 1; i <= RASA_PROCESSES; i++)); do

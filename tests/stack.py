@@ -37,6 +37,9 @@ SETTINGS = {
     "WEB_ALLOWED_ORIGINS": f"{RASA_URL},http://localhost:{PORTS['RASA_PORT']},{OTHER_SITE}",
     "WEB_JWT_SECRET": JWT_SECRET,
     "HANDOFF_TIMEOUT_SECONDS": "8",  # short, so that the no-answer test waits seconds, not minutes
+    # One Rasa process (make run starts one per core behind nginx; tests/scale runs two): the
+    # end-to-end tests check behaviour, and one process starts faster on a busy test machine.
+    "RASA_PROCESSES": "1",
 }
 CONSOLE_URL = f"http://127.0.0.1:{PORTS['CONSOLE_PORT']}"
 

@@ -1,15 +1,18 @@
-"""`make bench`: speed of the real stack, and of a stock Rasa 3.6 assistant on the same machine and stores.
+"""`make bench`: our stack and a stock Rasa 3.6 assistant, side by side in one run on this machine.
 
-1. Starts `make run`'s stack on spare ports (Redis stores, action server, local Twilio) and times
-   the model load. Sends an open-loop load of 5, 20 and 50 messages per second for DURATION seconds
-   over the REST channel and over the SMS webhook (signed; latency = until the local Twilio server
-   accepts the reply), a mix of coop questions, self-care questions and health complaints.
-2. Finds the ceiling: a closed loop with 32 concurrent conversations, messages per second.
-3. Reads the resident memory of each process.
-4. Builds a stock assistant with `rasa init` (its own model, no custom component), runs it with
-   the same Redis tracker and lock stores, and sends it the same REST loads and ceiling test.
-Writes docs/bench.md (table) and docs/bench.png (plot). The machine's noise: the REST p50 at
-5 msg/s is measured three times and the spread reported.
+Each system is run as its users would run it by default: ours with `make run`'s script (as many
+Rasa processes as cores behind nginx, Redis stores, action server, PostgreSQL), the stock one
+with `rasa init` and `rasa run` on the same Redis. Over REST, closed loops:
+
+1. one member, then eight members at once, each starting a new conversation every 10 messages:
+   messages per second, p50 and p95 latency;
+2. the growth of one conversation: GROWTH_CONVERSATIONS conversations of 300 messages each,
+   taken in turn; the median latency of message 1, 150 and 300 (and the curve, docs/bench.png);
+3. the resident memory of each process;
+4. ours only: the SMS path, from the signed webhook to the 911 answer accepted by the local
+   Twilio server (median of 20 new members).
+The machine's noise: our one-member p50 is measured three times and the spread reported.
+Writes docs/bench.md and docs/bench.png.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import asyncio
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -42,9 +46,14 @@ PORTS = {
     "CONSOLE_PORT": 5420,
     "POSTGRES_PORT": 5444,
 }
-STOCK_PORT = 5406
-RATES = (5, 20, 50)
-CEILING_CONCURRENCY = 32
+STOCK_PORT = 5466
+MEMBERS = (1, 8)
+MESSAGES_PER_CONVERSATION = 10  # a member starts a new conversation every 10 messages
+GROWTH_MESSAGES = 300
+GROWTH_CONVERSATIONS = 10
+GROWTH_MARKS = (1, 150, 300)
+EMERGENCY_SMS = "je pense que je fais une crise cardiaque, douleur a la poitrine qui serre"
+EMERGENCY_SAMPLES = 20
 OURS = [
     "c'est quoi vos heures d'ouverture?",
     "vous etes ou exactement",
@@ -56,19 +65,32 @@ OURS = [
     "merci bonne journee",
 ]
 STOCK = ["hello", "I am sad", "yes", "goodbye", "are you a bot?", "great", "no", "hi there"]
+OURS_SYSTEM, STOCK_SYSTEM = "Coop Santé", "stock rasa init"
 
 
 @dataclass
 class Run:
     system: str
-    path: str
-    rate: float  # offered, messages per second (0 = closed loop)
-    achieved: float
-    latencies: list[float]
+    members: int
+    achieved: float  # messages answered per second
+    latencies: list[float]  # seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else float("nan")
+        return percentile(self.latencies, p)
+
+
+@dataclass
+class Growth:
+    system: str
+    by_message: list[list[float]]  # by_message[k]: the latencies of message k+1 (seconds)
+
+    def median_ms(self, message: int) -> float:
+        return statistics.median(self.by_message[message - 1]) * 1000
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else float("nan")
 
 
 async def _rest(session: aiohttp.ClientSession, base: str, sender: str, text: str) -> float | None:
@@ -113,104 +135,92 @@ async def _count(session: aiohttp.ClientSession, twilio: str, phone: str) -> int
     return len(await _messages(session, twilio, phone))
 
 
-async def open_loop(rate: float, duration: float, send: Any) -> tuple[float, list[float]]:
-    """Send `rate` messages a second for `duration` seconds, whatever the answers' speed."""
-    tasks = []
-    started = time.perf_counter()
-    total = int(rate * duration)
-    for n in range(total):
-        delay = started + n / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(n)))
-    results = await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - started
-    latencies = [r for r in results if r is not None]
-    return len(latencies) / elapsed, latencies
-
-
-async def closed_loop(concurrency: int, duration: float, send: Any) -> tuple[float, list[float]]:
+async def closed_loop(base: str, texts: list[str], members: int, duration: float) -> Run:
+    """`members` members, each waiting for the answer before writing again, for `duration` seconds."""
     latencies: list[float] = []
+    tag = uuid.uuid4().hex[:6]
     stop = time.perf_counter() + duration
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=100)) as session:
 
-    async def worker(w: int) -> None:
-        n = 0
-        while time.perf_counter() < stop:
-            result = await send(w * 100_000 + n)
-            n += 1
+        async def member(m: int) -> None:
+            n = 0
+            while time.perf_counter() < stop:
+                sender = f"bench-{tag}-{m}-{n // MESSAGES_PER_CONVERSATION}"
+                result = await _rest(session, base, sender, texts[n % len(texts)])
+                n += 1
+                if result is not None:
+                    latencies.append(result)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(member(m) for m in range(members)))
+        elapsed = time.perf_counter() - started
+    return Run("", members, len(latencies) / elapsed, latencies)
+
+
+async def growth(system: str, base: str, texts: list[str]) -> Growth:
+    """GROWTH_CONVERSATIONS conversations of GROWTH_MESSAGES messages, one message at a time, in turn."""
+    tag = uuid.uuid4().hex[:6]
+    by_message: list[list[float]] = [[] for _ in range(GROWTH_MESSAGES)]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        for k in range(GROWTH_MESSAGES):
+            for c in range(GROWTH_CONVERSATIONS):
+                result = await _rest(session, base, f"long-{tag}-{c}", texts[(k + c) % len(texts)])
+                if result is not None:
+                    by_message[k].append(result)
+    return Growth(system, by_message)
+
+
+async def emergency_sms(base: str, twilio: str, token: str) -> list[float]:
+    """From the signed webhook to the 911 answer accepted by the local Twilio server, new members."""
+    latencies = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        for n in range(EMERGENCY_SAMPLES):
+            phone = f"+1873555{n:04d}"
+            result = await _sms(session, base, twilio, token, phone, EMERGENCY_SMS)
             if result is not None:
                 latencies.append(result)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(w) for w in range(concurrency)))
-    return len(latencies) / (time.perf_counter() - started), latencies
+    return latencies
 
 
-async def measure(system: str, base: str, texts: list[str], duration: float, sms: tuple[str, str] | None) -> list[Run]:
+async def measure(system: str, base: str, texts: list[str], duration: float) -> tuple[list[Run], Growth]:
+    await closed_loop(base, texts, 2, 3)  # warm-up: the first predictions build the graph
     runs = []
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=500)) as session:
-        tag = uuid.uuid4().hex[:6]
-
-        def rest_send(n: int) -> Any:
-            # 1,000 conversations: at 50 msg/s each writes every 20 s, as members do, not every 2 s.
-            return _rest(session, base, f"bench-{tag}-{n % 1000}", texts[n % len(texts)])
-
-        def ceiling_send(n: int) -> Any:
-            # Each worker is one conversation at a time (n = worker * 100000 + count): no lock waits.
-            return _rest(session, base, f"bench-{tag}-w{n // 100_000}-{n % 100_000 // 10}", texts[n % len(texts)])
-
-        for rate in RATES:
-            achieved, latencies = await open_loop(rate, duration, rest_send)
-            runs.append(Run(system, "REST", rate, achieved, latencies))
-        if sms:
-            twilio, token = sms
-            for rate in RATES:
-
-                def sms_send(n: int, rate: float = rate) -> Any:
-                    phone = f"+1873{200 + int(rate):03d}{n % 10_000:04d}"  # a valid exchange: the channel checks
-                    return _sms(session, base, twilio, token, phone, texts[n % len(texts)])
-
-                achieved, latencies = await open_loop(rate, duration, sms_send)
-                runs.append(Run(system, "SMS", rate, achieved, latencies))
-        achieved, latencies = await closed_loop(CEILING_CONCURRENCY, duration, ceiling_send)
-        runs.append(Run(system, "REST", 0, achieved, latencies))
-    return runs
+    for members in MEMBERS:
+        run = await closed_loop(base, texts, members, duration)
+        run.system = system
+        runs.append(run)
+    return runs, await growth(system, base, texts)
 
 
-async def noise_run(base: str, duration: float) -> float:
-    """The REST p50 at 5 msg/s once more: three of these show how much the machine itself varies."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        tag = uuid.uuid4().hex[:6]
-        _, latencies = await open_loop(
-            5, duration, lambda n: _rest(session, base, f"bruit-{tag}-{n}", OURS[n % len(OURS)])
-        )
-    return Run("", "", 5, 0, latencies).percentile(50)
-
-
-def memory_mb() -> dict[str, float]:
-    """Resident memory of the stack's processes (and the stock assistant's), by name, from /proc."""
-    names = {
-        PORTS["RASA_PORT"]: "Rasa server",
-        PORTS["ACTIONS_PORT"]: "action server",
-        PORTS["REDIS_PORT"]: "Redis",
-        PORTS["CONSOLE_PORT"]: "console",
-        PORTS["TWILIO_LOCAL_PORT"]: "local Twilio",
-        STOCK_PORT: "stock Rasa server",
-    }
-    found: dict[str, float] = {}
+def memory_mb() -> dict[str, list[float]]:
+    """Resident memory of each process of the stack (and of the stock assistant), by kind, from /proc."""
+    rasa_ports = {str(PORTS["RASA_PORT"] + i) for i in range(0, 9)}
+    found: dict[str, list[float]] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
             status = (proc / "status").read_text()
         except OSError:
             continue
-        for port, name in names.items():
-            if f"--port {port}" in command or f":{port}" in command:
-                rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0)
-                found[name] = max(found.get(name, 0.0), rss / 1024)
+        port = argv[argv.index("--port") + 1] if "--port" in argv[:-1] else ""
+        command = " ".join(argv)
+        if "rasa" in command and " run actions" in command and port == str(PORTS["ACTIONS_PORT"]):
+            name = "action server"
+        elif "rasa" in command and " run " in command and port == str(STOCK_PORT):
+            name = "stock Rasa server"
+        elif "rasa" in command and " run " in command and port in rasa_ports:
+            name = "Rasa server"
+        elif "redis-server" in command and f":{PORTS['REDIS_PORT']}" in command:
+            name = "Redis"
+        elif "-m console" in command and port == str(PORTS["CONSOLE_PORT"]):
+            name = "console"
+        else:
+            continue
+        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0)
+        found.setdefault(name, []).append(rss / 1024)
     return found
 
 
@@ -249,119 +259,132 @@ def stock_assistant(work: Path, redis_port: int) -> subprocess.Popen[str]:
     raise RuntimeError("the stock assistant did not start")
 
 
-def write_report(runs: list[Run], load_seconds: float, memory: dict[str, float], noise: list[float], out: Path) -> None:
+def write_report(
+    runs: list[Run],
+    growths: list[Growth],
+    memory: dict[str, list[float]],
+    noise: list[float],
+    sms: list[float],
+    processes: int,
+    out: Path,
+) -> None:
     lines = [
         "# Benchmarks",
         "",
         f"Command: `make bench` (tools/bench.py). Machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}.",
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. Ours: {processes} Rasa "
+        "process(es) behind nginx, as `make run` starts them; stock: `rasa init`, `rasa run`.",
         "",
-        "Open-loop load (messages sent at a fixed rate whatever the answers' speed) for each rate; latency",
-        "in milliseconds. REST: until the HTTP answer. SMS: from the signed webhook to the reply accepted",
-        "by the (local) Messages API. Ceiling: closed loop, " f"{CEILING_CONCURRENCY} conversations at once, REST.",
+        f"Closed loop over REST: each member waits for the answer before writing again and starts a new "
+        f"conversation every {MESSAGES_PER_CONVERSATION} messages. Latency in milliseconds.",
         "",
-        "| system | path | offered msg/s | achieved msg/s | p50 ms | p95 ms | p99 ms | answered |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| system | members | msg/s | p50 ms | p95 ms | answered |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
-        offered = "ceiling" if run.rate == 0 else f"{run.rate:g}"
         lines.append(
-            f"| {run.system} | {run.path} | {offered} | {run.achieved:.1f} | {run.percentile(50):.0f} | "
-            f"{run.percentile(95):.0f} | {run.percentile(99):.0f} | {len(run.latencies)} |"
+            f"| {run.system} | {run.members} | {run.achieved:.1f} | {run.percentile(50):.0f} | "
+            f"{run.percentile(95):.0f} | {len(run.latencies)} |"
         )
-    ours = {(r.path, r.rate): r for r in runs if r.system == "Coop Santé"}
-    stock = {(r.path, r.rate): r for r in runs if r.system == "stock rasa init"}
-    lines += ["", "Ratio to the stock assistant (REST, p50 latency; ceiling throughput):", ""]
-    for rate in (*RATES, 0):
-        if ("REST", rate) in ours and ("REST", rate) in stock:
-            a, b = ours[("REST", rate)], stock[("REST", rate)]
-            if rate:
-                lines.append(
-                    f"- {rate} msg/s: p50 {a.percentile(50):.0f} ms vs {b.percentile(50):.0f} ms "
-                    f"(x{a.percentile(50) / b.percentile(50):.1f})"
-                )
-            else:
-                lines.append(f"- ceiling: {a.achieved:.1f} vs {b.achieved:.1f} msg/s (x{a.achieved / b.achieved:.2f})")
-    spread = f"{min(noise):.0f}–{max(noise):.0f} ms" if noise else "n/a"
+    ours = {r.members: r for r in runs if r.system == OURS_SYSTEM}
+    stock = {r.members: r for r in runs if r.system == STOCK_SYSTEM}
+    lines += ["", "Ours against stock:", ""]
+    for members in MEMBERS:
+        if members in ours and members in stock:
+            a, b = ours[members], stock[members]
+            lines.append(
+                f"- {members} member(s): {a.achieved / b.achieved:.2f}x the throughput; p50 {a.percentile(50):.0f} "
+                f"vs {b.percentile(50):.0f} ms; p95 {a.percentile(95):.0f} vs {b.percentile(95):.0f} ms"
+            )
     lines += [
         "",
-        f"Model load (start to answering, whole stack): {load_seconds:.0f} s.",
-        f"Noise: REST p50 at 5 msg/s over three runs: {', '.join(f'{n:.0f}' for n in noise)} ms ({spread}).",
+        f"One conversation growing ({GROWTH_CONVERSATIONS} conversations of {GROWTH_MESSAGES} messages, taken "
+        "in turn; median latency of message N, ms):",
         "",
-        "Resident memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(memory.items())) + ".",
+        "| system | " + " | ".join(f"message {m}" for m in GROWTH_MARKS) + f" | {GROWTH_MARKS[-1]} / 1 |",
+        "|---|" + "---:|" * (len(GROWTH_MARKS) + 1),
+    ]
+    for g in growths:
+        marks = [g.median_ms(m) for m in GROWTH_MARKS]
+        lines.append(f"| {g.system} | " + " | ".join(f"{v:.0f}" for v in marks) + f" | {marks[-1] / marks[0]:.2f} |")
+    spread = f"{min(noise):.0f}–{max(noise):.0f} ms" if noise else "n/a"
+    memory_text = ", ".join(
+        f"{name} {' + '.join(f'{v:.0f}' for v in values)}" for name, values in sorted(memory.items())
+    )
+    lines += [
         "",
-        "![latency by load](bench.png)",
+        f"SMS, webhook to the 911 answer accepted by the (local) Twilio API, {len(sms)} new members: "
+        f"median {percentile(sms, 50):.0f} ms, p95 {percentile(sms, 95):.0f} ms.",
+        "",
+        f"Resident memory (MB, one figure per process): {memory_text}.",
+        "",
+        f"Noise: our one-member p50 over three runs: {', '.join(f'{n:.0f}' for n in noise)} ms ({spread}).",
+        "",
+        "![latency as one conversation grows](bench.png)",
         "",
     ]
     (out / "bench.md").write_text("\n".join(lines), encoding="utf-8")
-    _plot(runs, out / "bench.png")
+    _plot(growths, out / "bench.png")
 
 
-def _plot(runs: list[Run], path: Path) -> None:
+def _plot(growths: list[Growth], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(7, 4))
-    for system, path_name, style in (
-        ("Coop Santé", "REST", "o-"),
-        ("Coop Santé", "SMS", "s-"),
-        ("stock rasa init", "REST", "^--"),
-    ):
-        chosen = [r for r in runs if r.system == system and r.path == path_name and r.rate]
-        if chosen:
-            axis.plot(
-                [r.rate for r in chosen], [r.percentile(50) for r in chosen], style, label=f"{system} {path_name} p50"
-            )
-            axis.plot(
-                [r.rate for r in chosen],
-                [r.percentile(95) for r in chosen],
-                style,
-                alpha=0.4,
-                label=f"{system} {path_name} p95",
-            )
-    axis.set_xlabel("offered load (messages per second)")
+    for g, style in zip(growths, ("-", "--"), strict=False):
+        medians = [statistics.median(v) * 1000 if v else float("nan") for v in g.by_message]
+        axis.plot(range(1, len(medians) + 1), medians, style, label=f"{g.system}, median")
+    axis.set_xlabel("message number in the conversation")
     axis.set_ylabel("latency (ms)")
-    axis.set_yscale("log")
+    axis.set_ylim(bottom=0)
     axis.grid(True, alpha=0.3)
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per load level")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per closed loop")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--no-stock", action="store_true")
     args = parser.parse_args()
     token = uuid.uuid4().hex
     base = f"http://127.0.0.1:{PORTS['RASA_PORT']}"
     twilio = f"http://127.0.0.1:{PORTS['TWILIO_LOCAL_PORT']}"
-    with tempfile.TemporaryDirectory() as run_dir:
-        started = time.time()
-        with local_stack(PORTS, Path(run_dir), token):
-            load_seconds = time.time() - started
-            asyncio.run(measure("warm-up", base, OURS, 3, None))
-            noise = [
-                asyncio.run(measure("Coop Santé", base, OURS, args.duration, None))[0].percentile(50) for _ in range(3)
-            ]
-            runs = asyncio.run(measure("Coop Santé", base, OURS, args.duration, (twilio, token)))
-            memory = memory_mb()
-            if not args.no_stock:
-                work = Path(tempfile.mkdtemp(prefix="stock-rasa-"))
-                stock = stock_assistant(work, PORTS["REDIS_PORT"])
-                try:
-                    stock_base = f"http://127.0.0.1:{STOCK_PORT}"
-                    asyncio.run(measure("warm-up", stock_base, STOCK, 3, None))
-                    runs += asyncio.run(measure("stock rasa init", stock_base, STOCK, args.duration, None))
-                    memory.update(memory_mb())
-                finally:
-                    stock.terminate()
-                    stock.wait(timeout=30)
-                    shutil.rmtree(work, ignore_errors=True)
-    write_report(runs, load_seconds, memory, noise, args.out)
+    processes = int(os.environ.get("RASA_PROCESSES") or os.cpu_count() or 1)
+    with tempfile.TemporaryDirectory() as run_dir, local_stack(PORTS, Path(run_dir), token):
+        runs, ours_growth = asyncio.run(measure(OURS_SYSTEM, base, OURS, args.duration))
+        noise = [runs[0].percentile(50)]
+        noise += [asyncio.run(closed_loop(base, OURS, 1, args.duration)).percentile(50) for _ in range(2)]
+        sms = asyncio.run(emergency_sms(base, twilio, token))
+        growths = [ours_growth]
+        memory = memory_mb()
+    if not args.no_stock:
+        work = Path(tempfile.mkdtemp(prefix="stock-rasa-"))
+        with tempfile.TemporaryDirectory() as redis_dir:
+            redis_server = subprocess.Popen(
+                ["redis-server", "--port", str(PORTS["REDIS_PORT"]), "--save", "", "--dir", redis_dir],
+                stdout=subprocess.DEVNULL,
+            )
+            stock = stock_assistant(work, PORTS["REDIS_PORT"])
+            try:
+                stock_runs, stock_growth = asyncio.run(
+                    measure(STOCK_SYSTEM, f"http://127.0.0.1:{STOCK_PORT}", STOCK, args.duration)
+                )
+                runs += stock_runs
+                growths.append(stock_growth)
+                memory.update(memory_mb())
+            finally:
+                stock.terminate()
+                stock.wait(timeout=30)
+                redis_server.terminate()
+                redis_server.wait(timeout=30)
+                shutil.rmtree(work, ignore_errors=True)
+    write_report(runs, growths, memory, noise, sms, processes, args.out)
     print((args.out / "bench.md").read_text(encoding="utf-8"))
 
 
