@@ -1,11 +1,13 @@
-"""Availability, slots across daylight saving, the booking race, reminders, and a Redis kill -9."""
+"""Availability, slots across daylight saving, the booking race, reminders, and a PostgreSQL kill -9."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,11 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 
 from bot.availability import QUEBEC, Availability, Block, ScheduleError, load_rules, parse_csv, parse_ics, slots_of
 from bot.bookings import BookingStore
-from tests.conftest import wait_for_redis
+from bot.records.database import engine_for
+from tools import postgres_local
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules(ROOT / "content")
@@ -81,8 +83,8 @@ def test_csv_and_ics_imports() -> None:
     assert from_ics.start == local("2026-12-01 13:00") and from_ics.end == local("2026-12-01 15:00")
 
 
-def test_availability_lists_matching_free_slots(redis_client: Any) -> None:
-    availability = Availability(redis_client)
+def test_availability_lists_matching_free_slots(database: Any) -> None:
+    availability = Availability(database)
     availability.add([block(local("2026-12-01 09:00"), local("2026-12-01 10:00"), modalities=("telephone",))])
     availability.add([block(local("2026-12-02 09:00"), local("2026-12-02 10:00"))])
     found = availability.slots(
@@ -95,17 +97,20 @@ def test_availability_lists_matching_free_slots(redis_client: Any) -> None:
     )
 
 
-def test_fifty_members_race_for_one_slot_and_one_wins(redis_url: str) -> None:
+def test_fifty_members_race_for_one_slot_and_one_wins(database: Any, database_url: str) -> None:
     """Fifty clients, each with its own connection, book the same slot at the same moment."""
     [slot] = list(slots_of(block(local("2027-01-05 09:00"), local("2027-01-05 09:15")), 15))
-    redis.Redis.from_url(redis_url).flushdb()
     barrier = threading.Barrier(50)
     results: list[bool] = []
 
     def attempt(n: int) -> None:
-        store = BookingStore(redis.Redis.from_url(redis_url, decode_responses=True))
-        barrier.wait()
-        results.append(store.book(slot, **details(n)) is not None)
+        engine = engine_for(database_url)
+        try:
+            store = BookingStore(engine)
+            barrier.wait()
+            results.append(store.book(slot, **details(n)) is not None)
+        finally:
+            engine.dispose()
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(50)]
     for t in threads:
@@ -115,8 +120,8 @@ def test_fifty_members_race_for_one_slot_and_one_wins(redis_url: str) -> None:
     assert results.count(True) == 1
 
 
-def test_cancelling_frees_the_slot_and_the_reminders(redis_client: Any) -> None:
-    store = BookingStore(redis_client)
+def test_cancelling_frees_the_slot_and_the_reminders(database: Any) -> None:
+    store = BookingStore(database)
     [slot] = list(slots_of(block(local("2027-01-05 09:00"), local("2027-01-05 09:15")), 15))
     booking = store.book(slot, **details())
     assert booking is not None and store.taken(slot.id)
@@ -128,44 +133,58 @@ def test_cancelling_frees_the_slot_and_the_reminders(redis_client: Any) -> None:
     assert store.book(slot, **details(2)) is not None
 
 
-def test_reminders_are_due_24_h_and_1_h_before_and_go_out_once(redis_url: str) -> None:
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    client.flushdb()
+def test_reminders_are_due_24_h_and_1_h_before_and_go_out_once(database: Any, database_url: str) -> None:
     start = (datetime.now(QUEBEC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
     [slot] = list(slots_of(block(start, start + timedelta(minutes=15)), 15))
-    booking = BookingStore(client).book(slot, **details())
+    booking = BookingStore(database).book(slot, **details())
     assert booking is not None
-    later = BookingStore(redis.Redis.from_url(redis_url, decode_responses=True))  # another process, after a restart
+    engine = engine_for(database_url)
+    later = BookingStore(engine)  # another process, after a restart
     assert later.due_reminders((start - timedelta(hours=25)).timestamp()) == []
     due = later.due_reminders((start - timedelta(hours=23)).timestamp())
     assert [(b.id, kind) for b, kind in due] == [(booking.id, "veille")]
     assert later.due_reminders((start - timedelta(hours=23)).timestamp()) == []  # taken once
     assert [kind for _, kind in later.due_reminders((start - timedelta(minutes=30)).timestamp())] == ["heure"]
+    engine.dispose()
 
 
-def test_a_confirmed_booking_survives_a_kill_9_of_redis(tmp_path: Path) -> None:
+def test_a_confirmed_booking_survives_a_kill_9_of_postgresql() -> None:
+    """A server of its own, durable as `make run` runs it (not the tests' throwaway settings)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path)]
-    command += ["--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]  # as scripts/run.sh runs it
+    data_dir = Path(tempfile.mkdtemp(prefix="coopsante-pg-kill-"))  # the server's account must reach it
+    postgres_local.init(data_dir)
 
-    def start() -> tuple[subprocess.Popen[bytes], redis.Redis[str]]:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        client = redis.Redis(port=port, decode_responses=True)
-        wait_for_redis(client)
-        return process, client
+    def start() -> subprocess.Popen[bytes]:
+        for _ in range(60):  # after a kill -9, the old server's backends may take a moment to go
+            process = subprocess.Popen(
+                postgres_local.server_command(data_dir, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+                postgres_local.wait_ready(port, seconds=5)
+                return process
+            except Exception:
+                process.kill()
+                process.wait()
+        raise AssertionError("PostgreSQL did not start again")
 
-    server, client = start()
-    [slot] = list(slots_of(block(local("2027-02-02 09:00"), local("2027-02-02 09:15")), 15))
-    booking = BookingStore(client).book(slot, **details())
-    assert booking is not None  # confirmed to the member from here on
-    os.kill(server.pid, signal.SIGKILL)
-    server.wait()
-    server, client = start()
+    server = start()
     try:
-        kept = BookingStore(client).get(booking.id)
-        assert kept is not None and kept.status == "confirme" and BookingStore(client).taken(slot.id)
-    finally:
-        server.terminate()
+        url = postgres_local.prepare(port)
+        engine = engine_for(url)
+        [slot] = list(slots_of(block(local("2027-02-02 09:00"), local("2027-02-02 09:15")), 15))
+        booking = BookingStore(engine).book(slot, **details())
+        assert booking is not None  # confirmed to the member from here on
+        engine.dispose()
+        os.kill(server.pid, signal.SIGKILL)
         server.wait()
+        server = start()
+        engine = engine_for(url)
+        kept = BookingStore(engine).get(booking.id)
+        assert kept is not None and kept.status == "confirme" and BookingStore(engine).taken(slot.id)
+        engine.dispose()
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
