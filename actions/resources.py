@@ -1,4 +1,4 @@
-"""What the action server builds once per process: content, the answer finder, stores over one Redis."""
+"""What the action server builds once per process: content, the answer finder, stores over Redis and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 
 import redis
+from sqlalchemy.engine import Engine
 
 from bot.answers import AnswerFinder, load_answer_finder
 from bot.attempts import AttemptLimiter
@@ -22,6 +23,7 @@ from bot.ics import link_key
 from bot.member_store import MemberRegistry
 from bot.otp import OneTimeCodes
 from bot.privacy import request_erasure
+from bot.records.database import shared_engine
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
@@ -79,10 +81,11 @@ def send_in_background(sender: SmsSender, phone: str, text: str, from_number: st
     return _CODE_SENDING.submit(_send_logged, sender, phone, text, from_number)
 
 
-def services(client: redis.Redis[str] | None = None) -> Services:
-    """Everything a turn needs, over one Redis (this process's own unless a test passes one)."""
+def services(client: redis.Redis[str] | None = None, engine: Engine | None = None) -> Services:
+    """Everything a turn needs, over one Redis and one PostgreSQL (this process's own unless a test passes them)."""
     settings = load_settings()
     client = client if client is not None else redis_client()
+    engine = engine if engine is not None else shared_engine(settings.database_url)
     registry = MemberRegistry(client)
 
     def send_code(phone: str, text: str, coop_id: str) -> None:
@@ -100,10 +103,10 @@ def services(client: redis.Redis[str] | None = None) -> Services:
         verifier=Verifier(registry, AttemptLimiter(client), OneTimeCodes(client), AuditLog(client)),
         send_code=send_code,
         vouched_member=WebIdentities(client).member,
-        handoff=HandoffDesk(client, settings.tracker_retention_seconds),
+        handoff=HandoffDesk(engine, client, settings.tracker_retention_seconds),
         booking_rules=load_rules(settings.content_dir),
-        availability=Availability(client),
-        bookings=BookingStore(client),
+        availability=Availability(engine),
+        bookings=BookingStore(engine),
         reminders=ReminderMarks(client),
         erase=lambda sender: request_erasure(client, sender),
         retention_days=settings.tracker_retention_days,

@@ -1,8 +1,10 @@
 """Clinicians' availability: blocks of time, cut into bookable slots; imported from CSV or iCalendar.
 
 A block is one clinician's time for one coop, with the modalities they offer (video, phone, chat).
-Blocks are stored in Redis (a sorted set by start time); slots are computed from them, in Quebec
-wall-clock time so that a 9 h to 12 h block gives 9 h, 9 h 15... on a daylight-saving day too.
+Blocks are records in PostgreSQL (table `availability_blocks`, migrations/versions/0002); slots are
+computed from them, in Quebec wall-clock time so that a 9 h to 12 h block gives 9 h, 9 h 15... on a
+daylight-saving day too. Blocks hold no member data; `purge_expired` deletes them RETENTION_DAYS
+after they end (the bookings keep their own copy of what was booked).
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from sqlalchemy import text as sql
+from sqlalchemy.engine import Engine, Row
 
 QUEBEC = ZoneInfo("America/Toronto")
-BLOCKS = "coopsante:dispo:blocs"
+BLOCKS = "coopsante:dispo:blocs"  # the legacy Redis sorted set, read by import_from_redis only
+RETENTION_DAYS = 90
 TYPES = ("medecin", "ips", "infirmiere")
 MODALITIES = ("video", "telephone", "clavardage")
 
@@ -137,30 +142,82 @@ def _aware(wall: datetime) -> datetime:
     return aware.astimezone(ZoneInfo("UTC")).astimezone(QUEBEC)
 
 
+_INSERT = sql(
+    "INSERT INTO availability_blocks (clinician, clinician_type, coop, modalities, starts_at, ends_at)"
+    " VALUES (:clinician, :clinician_type, :coop, :modalities, :start, :end) ON CONFLICT DO NOTHING"
+)
+_SAME_BLOCK = (
+    "clinician = :clinician AND clinician_type = :clinician_type AND coop = :coop AND modalities = :modalities"
+    " AND starts_at = :start AND ends_at = :end"
+)
+
+
+def _values(block: Block) -> dict[str, Any]:
+    return {
+        "clinician": block.clinician,
+        "clinician_type": block.clinician_type,
+        "coop": block.coop,
+        "modalities": list(block.modalities),
+        "start": block.start,
+        "end": block.end,
+    }
+
+
+def _block(row: Row) -> Block:
+    return Block(
+        row.clinician,
+        row.clinician_type,
+        row.coop,
+        tuple(row.modalities),
+        row.starts_at.astimezone(QUEBEC),
+        row.ends_at.astimezone(QUEBEC),
+    )
+
+
 @dataclass(frozen=True)
 class Availability:
-    redis: Any
+    engine: Engine
 
     def add(self, blocks: Iterable[Block]) -> int:
-        pipe = self.redis.pipeline(transaction=True)
-        count = 0
-        for block in blocks:
-            pipe.zadd(BLOCKS, {block.to_json(): block.start.timestamp()})
-            count += 1
-        pipe.execute()
-        return count
+        """Add blocks, all or none (a block already there is kept once); the count given."""
+        values = [_values(block) for block in blocks]
+        if values:
+            with self.engine.begin() as connection:
+                connection.execute(_INSERT, values)
+        return len(values)
 
     def remove(self, block: Block) -> bool:
-        return bool(self.redis.zrem(BLOCKS, block.to_json()))
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(sql(f"DELETE FROM availability_blocks WHERE {_SAME_BLOCK}"), _values(block)).rowcount
+            )
 
     def blocks(self, start: datetime, end: datetime, clinician: str | None = None) -> list[Block]:
-        """Blocks that overlap [start, end) (a block lasts at most a day: look one day back)."""
-        raws = self.redis.zrangebyscore(BLOCKS, (start - timedelta(days=1)).timestamp(), end.timestamp())
-        found = [Block.from_json(r) for r in raws]
-        return [b for b in found if b.end > start and b.start < end and (clinician is None or b.clinician == clinician)]
+        """Blocks that overlap [start, end), earliest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sql(
+                    "SELECT clinician, clinician_type, coop, modalities, starts_at, ends_at FROM availability_blocks"
+                    " WHERE ends_at > :start AND starts_at < :end AND (CAST(:clinician AS text) IS NULL"
+                    " OR clinician = :clinician) ORDER BY starts_at, id"
+                ),
+                {"start": start, "end": end, "clinician": clinician},
+            ).all()
+        return [_block(row) for row in rows]
 
     def empty(self) -> bool:
-        return not self.redis.zcard(BLOCKS)
+        with self.engine.connect() as connection:
+            return connection.execute(sql("SELECT 1 FROM availability_blocks LIMIT 1")).first() is None
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete the blocks that ended RETENTION_DAYS before `now`; the count deleted."""
+        with self.engine.begin() as connection:
+            return int(
+                connection.execute(
+                    sql("DELETE FROM availability_blocks WHERE ends_at < :before"),
+                    {"before": now - timedelta(days=RETENTION_DAYS)},
+                ).rowcount
+            )
 
     def slots(
         self, start: datetime, end: datetime, rules: BookingRules, types: Sequence[str], coop: str, modality: str
@@ -174,6 +231,17 @@ class Availability:
                 if start <= slot.start < end:
                     found.append(slot)
         return sorted(found, key=lambda s: (s.start, s.clinician))
+
+
+def import_from_redis(redis: Any, engine: Engine) -> int:
+    """Copy the blocks that Redis holds into PostgreSQL; the count imported. A block already there is
+    not imported again: running it twice imports nothing twice."""
+    imported = 0
+    for raw in redis.zrange(BLOCKS, 0, -1):
+        block = Block.from_json(raw.decode() if isinstance(raw, bytes) else str(raw))
+        with engine.begin() as connection:
+            imported += connection.execute(_INSERT, _values(block)).rowcount
+    return imported
 
 
 # --- Imports ------------------------------------------------------------------------------------

@@ -1,10 +1,16 @@
 """Bookings: one member per slot, whatever the number of processes, and reminders that outlive restarts.
 
-Booking is one Lua script: it claims the slot's key only if nobody holds it, writes the booking,
-indexes it by member and clinician, and schedules its reminders, all at once. Redis runs with an
-append-only file, written before it answers, so a booking confirmed to a member survives a
-kill -9 of any process, Redis included. Reminders are a sorted set by due time: whichever worker
-removes an entry first sends it, so a reminder goes out once even with several workers.
+Bookings and their reminders are records in PostgreSQL (tables `bookings` and `booking_reminders`,
+migrations/versions/0002). A slot holds one booking that is not cancelled: a unique partial index
+says so, and booking is one INSERT that does nothing when the slot is held, so exactly one of
+many members racing for a slot gets it. A booking is confirmed to the member once its transaction
+is committed (and PostgreSQL has it on disk). Reminders are rows with their due time: whichever
+worker marks one sent first sends it, so a reminder goes out once even with several workers.
+
+Retention (`purge_expired`): RETENTION_DAYS after its date, a booking (cancelled ones too) keeps only
+what the coop needs for its trace (slot, time, clinician, type, modality, coop, channel, need,
+status); the member's name, number, conversation (their phone or web session) and summary are
+dropped, as `erase_member` drops them at the member's request.
 """
 
 from __future__ import annotations
@@ -12,27 +18,27 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.availability import Slot
+from sqlalchemy import bindparam
+from sqlalchemy import text as sql
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection, Engine, Row
+
+from bot.availability import QUEBEC, Slot
 from bot.pseudonym import pseudonym
+from bot.verification import CALL_SEPARATOR
 
 PREFIX = "coopsante:rdv:"
-REMINDERS = PREFIX + "rappels"
 REMINDER_OFFSETS = {"veille": timedelta(hours=24), "heure": timedelta(hours=1)}
+RETENTION_DAYS = 30
 
-# KEYS: slot, booking, member index, clinician index, reminders. ARGV: booking id, booking JSON,
-# start (epoch), reminder members and scores as pairs.
-_BOOK = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
-for i = 4, #ARGV, 2 do redis.call('ZADD', KEYS[5], ARGV[i + 1], ARGV[i]) end
-return 1
-"""
+# Legacy Redis keys, read by import_from_redis only.
+LEGACY_BOOKING = PREFIX + "reservation:"
+LEGACY_REMINDERS = PREFIX + "rappels"
 
 
 @dataclass
@@ -67,24 +73,99 @@ class Booking:
         return cls(**record)
 
 
+_COLUMNS = (
+    "id, slot_id, member_number, member_name, conversation, channel, coop, need, summary, modality, clinician,"
+    " clinician_type, starts_at, minutes, status, created_at, booked_by"
+)
+_INSERT = sql(
+    f"INSERT INTO bookings ({_COLUMNS}) VALUES (:id, :slot_id, :member_number, :member_name, :conversation,"
+    " :channel, :coop, :need, :summary, :modality, :clinician, :clinician_type, :starts_at, :minutes, :status,"
+    " :created_at, :booked_by) ON CONFLICT DO NOTHING"
+).bindparams(bindparam("summary", type_=JSONB))
+_REMIND = sql(
+    "INSERT INTO booking_reminders (booking_id, kind, due_at, sent_at) VALUES (:booking, :kind, :due, :sent)"
+    " ON CONFLICT DO NOTHING"
+)
+# Members are found by number, or by conversation: a phone (SMS), a phone call ("<phone>~<call sid>"),
+# or a web session id.
+_MEMBER_MATCH = (
+    "((:member <> '' AND member_number = :member) OR conversation IN :conversations"
+    " OR split_part(conversation, :separator, 1) IN :phones)"
+)
+# What the coop keeps of a booking once the member's data is dropped.
+_ANONYMISE = (
+    "UPDATE bookings SET member_number = NULL, member_name = NULL, conversation = NULL, summary = NULL,"
+    " anonymised_at = :now WHERE anonymised_at IS NULL AND "
+)
+
+
+def _values(booking: Booking) -> dict[str, Any]:
+    return {
+        "id": booking.id,
+        "slot_id": booking.slot_id,
+        "member_number": booking.member_number,
+        "member_name": booking.member_name,
+        "conversation": booking.conversation,
+        "channel": booking.channel,
+        "coop": booking.coop,
+        "need": booking.need,
+        "summary": dict(booking.summary),
+        "modality": booking.modality,
+        "clinician": booking.clinician,
+        "clinician_type": booking.clinician_type,
+        "starts_at": booking.start,
+        "minutes": booking.minutes,
+        "status": booking.status,
+        "created_at": datetime.fromtimestamp(booking.created, UTC),
+        "booked_by": booking.booked_by,
+    }
+
+
+def _booking(row: Row) -> Booking:
+    return Booking(
+        id=row.id,
+        slot_id=row.slot_id,
+        member_number=row.member_number or "",
+        member_name=row.member_name or "",
+        conversation=row.conversation or "",
+        channel=row.channel,
+        coop=row.coop,
+        need=row.need,
+        summary=dict(row.summary or {}),
+        modality=row.modality,
+        clinician=row.clinician,
+        clinician_type=row.clinician_type,
+        start=row.starts_at.astimezone(QUEBEC),
+        minutes=row.minutes,
+        status=row.status,
+        created=row.created_at.timestamp(),
+        booked_by=row.booked_by,
+    )
+
+
+def _member_parameters(
+    member_number: str | None, phones: Collection[str], conversations: Collection[str]
+) -> dict[str, Any]:
+    # An empty IN () is not SQL: a value no conversation has stands for "none".
+    return {
+        "member": (member_number or "").strip().upper(),
+        "phones": tuple(p for p in phones if p) or ("",),
+        "conversations": tuple(c for c in conversations if c) or ("",),
+        "separator": CALL_SEPARATOR,
+    }
+
+
 @dataclass(frozen=True)
 class BookingStore:
-    redis: Any
-
-    def _slot_key(self, slot_id: str) -> str:
-        return f"{PREFIX}creneau:{slot_id}"
-
-    def _key(self, booking_id: str) -> str:
-        return f"{PREFIX}reservation:{booking_id}"
-
-    def _member_key(self, member_number: str) -> str:
-        return f"{PREFIX}membre:{pseudonym(member_number)}"
-
-    def _clinician_key(self, clinician: str) -> str:
-        return f"{PREFIX}clinicien:{clinician}"
+    engine: Engine
+    retention_seconds: int = RETENTION_DAYS * 86400
 
     def taken(self, slot_id: str) -> bool:
-        return bool(self.redis.exists(self._slot_key(slot_id)))
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                sql("SELECT 1 FROM bookings WHERE slot_id = :slot AND status = 'confirme'"), {"slot": slot_id}
+            ).first()
+        return found is not None
 
     def book(self, slot: Slot, **details: Any) -> Booking | None:
         """The booking, or None when someone else holds the slot already."""
@@ -99,59 +180,128 @@ class BookingStore:
             coop=slot.coop,
             **details,
         )
-        reminders: list[str] = []
-        for kind, before in REMINDER_OFFSETS.items():
-            due = slot.start - before
-            if due.timestamp() > time.time():
-                reminders += [f"{booking.id}|{kind}", str(due.timestamp())]
-        keys = [
-            self._slot_key(slot.id),
-            self._key(booking.id),
-            self._member_key(booking.member_number),
-            self._clinician_key(slot.clinician),
-            REMINDERS,
-        ]
-        arguments = [booking.id, booking.to_json(), slot.start.timestamp(), *reminders]
-        won = self.redis.eval(_BOOK, len(keys), *keys, *arguments)
-        return booking if won else None
+        with self.engine.begin() as connection:
+            if not connection.execute(_INSERT, _values(booking)).rowcount:
+                return None  # the slot's unique index: someone else holds it
+            for kind, before in REMINDER_OFFSETS.items():
+                due = slot.start - before
+                if due.timestamp() > time.time():
+                    connection.execute(_REMIND, {"booking": booking.id, "kind": kind, "due": due, "sent": None})
+        return booking
 
     def get(self, booking_id: str) -> Booking | None:
-        raw = self.redis.get(self._key(booking_id))
-        return Booking.from_json(raw) if raw else None
+        with self.engine.connect() as connection:
+            row = connection.execute(sql(f"SELECT {_COLUMNS} FROM bookings WHERE id = :id"), {"id": booking_id}).first()
+        return _booking(row) if row else None
 
     def upcoming_for_member(self, member_number: str, now: datetime) -> list[Booking]:
-        ids = self.redis.zrangebyscore(self._member_key(member_number), now.timestamp(), "+inf")
-        return [b for b in (self.get(i) for i in ids) if b and b.status == "confirme"]
+        return self._upcoming("member_number", member_number, now)
 
     def upcoming_for_clinician(self, clinician: str, now: datetime) -> list[Booking]:
-        ids = self.redis.zrangebyscore(self._clinician_key(clinician), now.timestamp(), "+inf")
-        return [b for b in (self.get(i) for i in ids) if b and b.status == "confirme"]
+        return self._upcoming("clinician", clinician, now)
+
+    def _upcoming(self, column: str, value: str, now: datetime) -> list[Booking]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sql(
+                    f"SELECT {_COLUMNS} FROM bookings WHERE {column} = :value AND starts_at >= :now"
+                    " AND status = 'confirme' ORDER BY starts_at, id"
+                ),
+                {"value": value, "now": now},
+            ).all()
+        return [_booking(row) for row in rows]
 
     def cancel(self, booking: Booking) -> bool:
         """Free the slot and drop the reminders; False if it was already cancelled."""
-        current = self.get(booking.id)
-        if current is None or current.status != "confirme":
-            return False
-        current.status = "annule"
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.set(self._key(booking.id), current.to_json())
-        pipe.delete(self._slot_key(booking.slot_id))
-        pipe.zrem(self._member_key(booking.member_number), booking.id)
-        pipe.zrem(self._clinician_key(booking.clinician), booking.id)
-        pipe.zrem(REMINDERS, *(f"{booking.id}|{kind}" for kind in REMINDER_OFFSETS))
-        pipe.execute()
-        return True
+        with self.engine.begin() as connection:
+            cancelled = connection.execute(
+                sql("UPDATE bookings SET status = 'annule' WHERE id = :id AND status = 'confirme'"), {"id": booking.id}
+            ).rowcount
+            connection.execute(
+                sql("DELETE FROM booking_reminders WHERE booking_id = :id AND sent_at IS NULL"), {"id": booking.id}
+            )
+        return bool(cancelled)
 
     def due_reminders(self, now: float) -> list[tuple[Booking, str]]:
-        """Reminders due by `now`, each taken by exactly one caller (whoever removes it first)."""
+        """Reminders due by `now`, each taken by exactly one caller (whoever marks it sent first)."""
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                sql(
+                    "UPDATE booking_reminders r SET sent_at = :now FROM bookings b WHERE r.booking_id = b.id"
+                    " AND r.sent_at IS NULL AND r.due_at <= :now AND b.status = 'confirme'"
+                    " AND b.anonymised_at IS NULL RETURNING r.booking_id, r.kind, r.due_at"
+                ),
+                {"now": datetime.fromtimestamp(now, UTC)},
+            ).all()
         due = []
-        for entry in self.redis.zrangebyscore(REMINDERS, "-inf", now):
-            if self.redis.zrem(REMINDERS, entry):
-                booking_id, _, kind = str(entry).partition("|")
-                booking = self.get(booking_id)
-                if booking and booking.status == "confirme":
-                    due.append((booking, kind))
+        for row in sorted(taken, key=lambda r: (r.due_at, r.booking_id)):
+            booking = self.get(row.booking_id)
+            if booking and booking.status == "confirme":
+                due.append((booking, str(row.kind)))
         return due
+
+    # --- Retention and erasure ----------------------------------------------------------------------
+
+    def purge_expired(self, now: datetime) -> int:
+        """Anonymise the bookings `retention_seconds` past their date, cancelled ones too; the count."""
+        with self.engine.begin() as connection:
+            return self._anonymise(
+                connection, "starts_at < :before", {"before": now - timedelta(seconds=self.retention_seconds)}, now
+            )
+
+    def erase_member(self, member_number: str | None, phones: Collection[str], conversations: Collection[str]) -> int:
+        """Anonymise the member's bookings (the coop keeps slot, time, clinician, coop and status); the count."""
+        with self.engine.begin() as connection:
+            return self._anonymise(
+                connection, _MEMBER_MATCH, _member_parameters(member_number, phones, conversations), datetime.now(UTC)
+            )
+
+    def _anonymise(self, connection: Connection, where: str, parameters: dict[str, Any], now: datetime) -> int:
+        statement = sql(_ANONYMISE + where + " RETURNING id")
+        if "conversations" in parameters:
+            statement = statement.bindparams(
+                bindparam("phones", expanding=True), bindparam("conversations", expanding=True)
+            )
+        ids = [row.id for row in connection.execute(statement, {**parameters, "now": now})]
+        if ids:  # nobody to remind any more
+            connection.execute(
+                sql("DELETE FROM booking_reminders WHERE booking_id IN :ids AND sent_at IS NULL").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": ids},
+            )
+        return len(ids)
+
+
+def import_from_redis(redis: Any, engine: Engine) -> int:
+    """Copy the bookings (and their pending reminders) that Redis holds into PostgreSQL; the count imported.
+
+    A booking already in PostgreSQL is left as it is: running it twice imports nothing twice. A
+    confirmed booking whose slot is already held in PostgreSQL is not imported (the slot's index)."""
+    pending: dict[str, list[tuple[str, float]]] = {}
+    for entry, score in redis.zrange(LEGACY_REMINDERS, 0, -1, withscores=True):
+        booking_id, _, kind = _decoded(entry).partition("|")
+        pending.setdefault(booking_id, []).append((kind, float(score)))
+    imported = 0
+    for key in redis.scan_iter(LEGACY_BOOKING + "*", count=500):
+        raw = redis.get(key)
+        if not raw:
+            continue
+        booking = Booking.from_json(_decoded(raw))
+        with engine.begin() as connection:
+            if not connection.execute(_INSERT, _values(booking)).rowcount:
+                continue
+            for kind, due in REMINDER_OFFSETS.items():
+                due_at = booking.start - due
+                waiting = dict(pending.get(booking.id, []))
+                sent = None if kind in waiting else datetime.now(UTC)  # gone from Redis's set: sent already
+                connection.execute(_REMIND, {"booking": booking.id, "kind": kind, "due": due_at, "sent": sent})
+        imported += 1
+    return imported
+
+
+def _decoded(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @dataclass(frozen=True)

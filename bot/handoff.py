@@ -1,29 +1,48 @@
 """Handoff to a clinician: tickets, the queue, claiming, and the live thread of each ticket.
 
-A ticket is a Redis hash; the queue is a sorted set ordered by urgency, then waiting time; each
-ticket's thread (member and clinician messages, claims, closing) is a Redis stream that the
-console follows live. Claiming is one Lua script, so exactly one clinician gets a ticket even
-when two click at the same moment. Tickets and threads expire with the conversations
-(TRACKER_RETENTION_DAYS) once closed.
+Tickets and their threads (member and clinician messages, claims, closing) are records in
+PostgreSQL (tables `handoff_tickets` and `handoff_messages`, migrations/versions/0002). The queue
+is the waiting tickets, most urgent first, then the longest waiting. Claiming is one conditional
+UPDATE (only a waiting, unclaimed ticket), checked by its row count, and the schema refuses to
+change who holds a ticket once claimed: exactly one clinician gets a ticket even when two click at
+the same moment.
+
+Redis keeps what is ephemeral: who is on duty (a heartbeat key per clinician) and the wake-up
+signal of the console's live views (a pub/sub channel per ticket; the messages themselves are read
+from PostgreSQL).
+
+Retention (`purge_expired`): a closed ticket and its thread are deleted `retention_seconds` after
+closing (TRACKER_RETENTION_DAYS, as the conversations); a ticket nobody claimed is deleted
+UNCLAIMED_RETENTION_DAYS after it was opened (its member was told long before to call 811 or to
+book). A ticket a clinician holds stays until they close it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.pseudonym import pseudonym
+import redis as redis_errors
+from sqlalchemy import bindparam
+from sqlalchemy import text as sql
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection, Engine, Row
+
+from bot.verification import CALL_SEPARATOR
+
+log = logging.getLogger(__name__)
 
 PREFIX = "coopsante:relais:"
-QUEUE = PREFIX + "file"
 ON_DUTY = PREFIX + "garde:"  # one key per clinician with the console open, refreshed by a heartbeat
-BY_CONVERSATION = PREFIX + "conversation:"  # conversation -> its open ticket
+WAKE = PREFIX + "reveil:"  # pub/sub channel per ticket: a new thread message (its id), to wake live views
 ON_DUTY_SECONDS = 60
-STREAM_MAX = 5_000
+UNCLAIMED_RETENTION_DAYS = 7
 
 PRIORITY = {"911": 0, "crise": 0, "urgence": 0, "clinicien": 1}
 OUTCOMES = {
@@ -34,13 +53,10 @@ OUTCOMES = {
     "annule": "Annulé par le membre",
 }
 
-# Claim only a waiting ticket, and take it off the queue in the same step.
-_CLAIM = """
-if redis.call('HGET', KEYS[1], 'statut') ~= 'attente' then return 0 end
-redis.call('HSET', KEYS[1], 'statut', 'pris', 'clinicien', ARGV[1], 'clinicien_nom', ARGV[2], 'pris_a', ARGV[3])
-redis.call('ZREM', KEYS[2], ARGV[4])
-return 1
-"""
+# Legacy Redis keys, read by import_from_redis only.
+LEGACY_QUEUE = PREFIX + "file"
+LEGACY_TICKET = PREFIX + "ticket:"
+LEGACY_THREAD = PREFIX + "fil:"
 
 
 @dataclass
@@ -123,111 +139,268 @@ def new_ticket_id() -> str:
     return "T" + time.strftime("%y%m%d") + "-" + secrets.token_hex(4)
 
 
+def _instant(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _epoch(moment: datetime | None) -> float:
+    return moment.timestamp() if moment is not None else 0.0
+
+
+_COLUMNS = (
+    "id, conversation, channel, coop, disposition, reasons, summary, member_number, member_name, created_at,"
+    " status, claimed_by, claimed_by_name, claimed_at, closed_at, outcome, flagged, wait_notice_sent"
+)
+_INSERT = sql(
+    f"INSERT INTO handoff_tickets ({_COLUMNS}) VALUES (:id, :conversation, :channel, :coop, :disposition,"
+    " :reasons, :summary, :member_number, :member_name, :created_at, :status, :claimed_by, :claimed_by_name,"
+    " :claimed_at, :closed_at, :outcome, :flagged, :wait_notice_sent) ON CONFLICT (id) DO NOTHING"
+).bindparams(bindparam("reasons", type_=JSONB), bindparam("summary", type_=JSONB))
+_POST = sql(
+    "INSERT INTO handoff_messages (ticket_id, kind, author, body, flagged, posted_at)"
+    " VALUES (:ticket, :kind, :author, :body, :flagged, :at) RETURNING id"
+)
+# Members are found by number, or by conversation: a phone (SMS), a phone call ("<phone>~<call sid>"),
+# or a web session id.
+_MEMBER_MATCH = (
+    "((:member <> '' AND member_number = :member) OR conversation IN :conversations"
+    " OR split_part(conversation, :separator, 1) IN :phones)"
+)
+
+
+def _row_values(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "conversation": ticket.conversation,
+        "channel": ticket.channel,
+        "coop": ticket.coop,
+        "disposition": ticket.disposition,
+        "reasons": list(ticket.reasons),
+        "summary": dict(ticket.summary),
+        "member_number": ticket.member_number,
+        "member_name": ticket.member_name,
+        "created_at": _instant(ticket.created),
+        "status": ticket.status,
+        "claimed_by": ticket.clinician or None,
+        "claimed_by_name": ticket.clinician_name,
+        "claimed_at": _instant(ticket.claimed_at) if ticket.clinician else None,
+        "closed_at": _instant(ticket.closed_at or ticket.created) if ticket.status == "ferme" else None,
+        "outcome": ticket.outcome,
+        "flagged": ticket.flagged,
+        "wait_notice_sent": ticket.wait_notice_sent,
+    }
+
+
+def _ticket(row: Row) -> Ticket:
+    return Ticket(
+        id=row.id,
+        conversation=row.conversation,
+        channel=row.channel,
+        coop=row.coop,
+        disposition=row.disposition,
+        reasons=list(row.reasons or []),
+        summary=dict(row.summary or {}),
+        member_number=row.member_number,
+        member_name=row.member_name,
+        created=_epoch(row.created_at),
+        status=row.status,
+        clinician=row.claimed_by or "",
+        clinician_name=row.claimed_by_name,
+        claimed_at=_epoch(row.claimed_at),
+        closed_at=_epoch(row.closed_at),
+        outcome=row.outcome,
+        flagged=row.flagged,
+        wait_notice_sent=row.wait_notice_sent,
+    )
+
+
+def _entry(row: Row) -> dict[str, str]:
+    """A thread message as the console shows it (the fields the Redis stream had)."""
+    return {
+        "id": str(row.id),
+        "type": row.kind,
+        "auteur": row.author,
+        "texte": row.body,
+        "signale": "1" if row.flagged else "",
+        "a": repr(row.posted_at.timestamp()),
+    }
+
+
+def _member_parameters(
+    member_number: str | None, phones: Collection[str], conversations: Collection[str]
+) -> dict[str, Any]:
+    # An empty IN () is not SQL: a value no conversation has stands for "none".
+    return {
+        "member": (member_number or "").strip().upper(),
+        "phones": tuple(p for p in phones if p) or ("",),
+        "conversations": tuple(c for c in conversations if c) or ("",),
+        "separator": CALL_SEPARATOR,
+    }
+
+
 @dataclass(frozen=True)
 class HandoffDesk:
+    engine: Engine
     redis: Any
     retention_seconds: int = 30 * 86400
 
-    def _key(self, ticket_id: str) -> str:
-        return f"{PREFIX}ticket:{ticket_id}"
-
-    def _thread(self, ticket_id: str) -> str:
-        return f"{PREFIX}fil:{ticket_id}"
-
-    def _score(self, ticket: Ticket) -> float:
-        return ticket.priority * 1e11 + ticket.created
-
     def open(self, ticket: Ticket) -> Ticket:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(self._key(ticket.id), mapping=ticket.to_redis())
-        pipe.zadd(QUEUE, {ticket.id: self._score(ticket)})
-        pipe.set(BY_CONVERSATION + pseudonym(ticket.conversation), ticket.id)
-        pipe.execute()
-        self.post(ticket.id, "ouvert", "", "")
+        with self.engine.begin() as connection:
+            connection.execute(_INSERT, _row_values(ticket))
+            entry = self._post(connection, ticket.id, "ouvert", "", "", False)
+        self._wake(ticket.id, entry)
         return ticket
 
     def get(self, ticket_id: str) -> Ticket | None:
-        raw = self.redis.hgetall(self._key(ticket_id))
-        return Ticket.from_redis(raw) if raw else None
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sql(f"SELECT {_COLUMNS} FROM handoff_tickets WHERE id = :id"), {"id": ticket_id}
+            ).first()
+        return _ticket(row) if row else None
 
     def open_ticket_of(self, conversation: str) -> Ticket | None:
-        """The conversation's ticket while its handoff is on (waiting or claimed)."""
-        ticket_id = self.redis.get(BY_CONVERSATION + pseudonym(conversation))
-        ticket = self.get(ticket_id) if ticket_id else None
-        return ticket if ticket and ticket.status in ("attente", "pris") else None
+        """The conversation's ticket while its handoff is on (waiting or claimed): the newest one."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sql(
+                    f"SELECT {_COLUMNS} FROM handoff_tickets WHERE conversation = :conversation"
+                    " AND status IN ('attente', 'pris') ORDER BY created_at DESC LIMIT 1"
+                ),
+                {"conversation": conversation},
+            ).first()
+        return _ticket(row) if row else None
 
     def queue(self) -> list[Ticket]:
         """Waiting tickets, most urgent first, then the longest waiting."""
-        return [t for t in (self.get(i) for i in self.redis.zrange(QUEUE, 0, -1)) if t]
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sql(f"SELECT {_COLUMNS} FROM handoff_tickets WHERE status = 'attente' ORDER BY created_at, id")
+            ).all()
+        return sorted((_ticket(row) for row in rows), key=lambda t: t.priority)  # a stable sort keeps the age order
 
     def claimed_by(self, clinician: str) -> list[Ticket]:
-        ids = self.redis.smembers(f"{PREFIX}pris:{clinician}")
-        tickets = [t for t in (self.get(i) for i in ids) if t and t.status == "pris"]
-        return sorted(tickets, key=lambda t: t.claimed_at)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sql(
+                    f"SELECT {_COLUMNS} FROM handoff_tickets WHERE status = 'pris' AND claimed_by = :clinician"
+                    " ORDER BY claimed_at, id"
+                ),
+                {"clinician": clinician},
+            ).all()
+        return [_ticket(row) for row in rows]
 
     def claim(self, ticket_id: str, clinician: str, clinician_name: str) -> bool:
         """True for the one clinician who gets the ticket; False for everyone else."""
-        won = bool(
-            self.redis.eval(
-                _CLAIM, 2, self._key(ticket_id), QUEUE, clinician, clinician_name, repr(time.time()), ticket_id
-            )
-        )
-        if won:
-            from bot.metrics import record_claim_wait
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                sql(
+                    "UPDATE handoff_tickets SET status = 'pris', claimed_by = :clinician, claimed_by_name = :name,"
+                    " claimed_at = :now WHERE id = :id AND status = 'attente' AND claimed_by IS NULL"
+                    " RETURNING claimed_at - created_at AS waited"
+                ),
+                {"id": ticket_id, "clinician": clinician, "name": clinician_name, "now": _instant(time.time())},
+            ).first()
+            if row is None:
+                return False
+            entry = self._post(connection, ticket_id, "pris", clinician_name, "", False)
+        from bot.metrics import record_claim_wait
 
-            ticket = self.get(ticket_id)
-            if ticket:
-                record_claim_wait(self.redis, ticket.claimed_at - ticket.created)
-            self.redis.sadd(f"{PREFIX}pris:{clinician}", ticket_id)
-            self.post(ticket_id, "pris", clinician_name, "")
-        return won
+        record_claim_wait(self.redis, row.waited.total_seconds())
+        self._wake(ticket_id, entry)
+        return True
 
     def post(self, ticket_id: str, kind: str, author: str, text: str, flagged: bool = False) -> str:
         """Add to a ticket's thread: membre, clinicien, pris, ferme, signal, ouvert, avis."""
-        fields = {
-            "type": kind,
-            "auteur": author,
-            "texte": text,
-            "signale": "1" if flagged else "",
-            "a": repr(time.time()),
-        }
-        entry_id: str = self.redis.xadd(self._thread(ticket_id), fields, maxlen=STREAM_MAX, approximate=True)
-        return entry_id
+        with self.engine.begin() as connection:
+            entry = self._post(connection, ticket_id, kind, author, text, flagged)
+        self._wake(ticket_id, entry)
+        return entry
+
+    def _post(self, connection: Connection, ticket_id: str, kind: str, author: str, body: str, flagged: bool) -> str:
+        values = {"ticket": ticket_id, "kind": kind, "author": author, "body": body, "flagged": flagged}
+        return str(connection.execute(_POST, {**values, "at": _instant(time.time())}).scalar_one())
+
+    def _wake(self, ticket_id: str, entry: str) -> None:
+        """Tell the live views of this ticket that its thread has a new message (the message is committed)."""
+        try:
+            self.redis.publish(WAKE + ticket_id, entry)
+        except redis_errors.RedisError:
+            log.warning("handoff.wake_failed")  # the live views still poll at their timeout
 
     def thread(self, ticket_id: str, after: str = "-", count: int = 500) -> list[dict[str, str]]:
-        start = after if after == "-" else f"({after}"
-        return [dict(fields, id=i) for i, fields in self.redis.xrange(self._thread(ticket_id), start, "+", count)]
+        with self.engine.connect() as connection:
+            return self._entries(connection, ticket_id, self._after(connection, ticket_id, after), count)
+
+    def _after(self, connection: Connection, ticket_id: str, after: str) -> int:
+        """A thread position: "-" is the start, "$" the newest message, else a message id."""
+        if after.isdigit():
+            return int(after)
+        if after == "-":
+            return 0
+        newest = connection.execute(
+            sql("SELECT max(id) FROM handoff_messages WHERE ticket_id = :ticket"), {"ticket": ticket_id}
+        ).scalar()
+        return int(newest or 0)
+
+    def _entries(self, connection: Connection, ticket_id: str, after: int, count: int) -> list[dict[str, str]]:
+        rows = connection.execute(
+            sql(
+                "SELECT id, kind, author, body, flagged, posted_at FROM handoff_messages"
+                " WHERE ticket_id = :ticket AND id > :after ORDER BY id LIMIT :count"
+            ),
+            {"ticket": ticket_id, "after": after, "count": count},
+        ).all()
+        return [_entry(row) for row in rows]
 
     def wait_thread(self, ticket_id: str, after: str, timeout_ms: int) -> list[dict[str, str]]:
-        """New thread entries after `after`, waiting up to `timeout_ms` for one (for live views)."""
-        answer = self.redis.xread({self._thread(ticket_id): after}, block=timeout_ms, count=100)
-        return [dict(fields, id=i) for _, entries in answer for i, fields in entries]
+        """New thread entries after `after`, waiting up to `timeout_ms` for one (for live views).
+
+        Subscribed to the ticket's wake-up channel before reading, so that a message posted between
+        the read and the wait still wakes it."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        wake = self.redis.pubsub()
+        try:
+            wake.subscribe(WAKE + ticket_id)
+            wake.get_message(timeout=1.0)  # the subscription's confirmation: from here on, nothing is missed
+            with self.engine.connect() as connection:
+                position = self._after(connection, ticket_id, after)
+            while True:
+                with self.engine.connect() as connection:
+                    entries = self._entries(connection, ticket_id, position, 100)
+                remaining = deadline - time.monotonic()
+                if entries or remaining <= 0:
+                    return entries
+                wake.get_message(timeout=remaining)
+        finally:
+            wake.close()
 
     def member_said(self, ticket_id: str, text: str, emergency: bool) -> None:
-        self.post(ticket_id, "membre", "", text, flagged=emergency)
-        if emergency:
-            self.redis.hset(self._key(ticket_id), "signale", "1")
-            ticket = self.get(ticket_id)
-            if ticket and ticket.status == "attente":
-                self.redis.zadd(QUEUE, {ticket_id: self._score(ticket)})  # to the front of the queue
+        with self.engine.begin() as connection:
+            entry = self._post(connection, ticket_id, "membre", "", text, emergency)
+            if emergency:  # to the front of the queue while it waits
+                connection.execute(sql("UPDATE handoff_tickets SET flagged = true WHERE id = :id"), {"id": ticket_id})
+        self._wake(ticket_id, entry)
 
     def close(self, ticket_id: str, outcome: str, by: str) -> Ticket | None:
-        ticket = self.get(ticket_id)
-        if not ticket or ticket.status == "ferme":
-            return None
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(self._key(ticket_id), mapping={"statut": "ferme", "issue": outcome, "ferme_a": repr(time.time())})
-        pipe.zrem(QUEUE, ticket_id)
-        pipe.srem(f"{PREFIX}pris:{ticket.clinician}", ticket_id)
-        pipe.delete(BY_CONVERSATION + pseudonym(ticket.conversation))
-        pipe.expire(self._key(ticket_id), self.retention_seconds)
-        pipe.expire(self._thread(ticket_id), self.retention_seconds)
-        pipe.execute()
-        self.post(ticket_id, "ferme", by, OUTCOMES.get(outcome, outcome))
+        with self.engine.begin() as connection:
+            closed = connection.execute(
+                sql(
+                    "UPDATE handoff_tickets SET status = 'ferme', outcome = :outcome, closed_at = :now"
+                    " WHERE id = :id AND status <> 'ferme'"
+                ),
+                {"id": ticket_id, "outcome": outcome, "now": _instant(time.time())},
+            ).rowcount
+            if not closed:
+                return None
+            entry = self._post(connection, ticket_id, "ferme", by, OUTCOMES.get(outcome, outcome), False)
+        self._wake(ticket_id, entry)
         return self.get(ticket_id)
 
     def mark_wait_notice(self, ticket_id: str) -> None:
-        self.redis.hset(self._key(ticket_id), "avis_attente", "1")
+        with self.engine.begin() as connection:
+            connection.execute(
+                sql("UPDATE handoff_tickets SET wait_notice_sent = true WHERE id = :id"), {"id": ticket_id}
+            )
 
     def overdue(self, timeout_seconds: float) -> list[Ticket]:
         """Waiting tickets nobody claimed in time and whose member was not yet told."""
@@ -242,3 +415,74 @@ class HandoffDesk:
 
     def on_duty(self) -> int:
         return sum(1 for _ in self.redis.scan_iter(ON_DUTY + "*", count=100))
+
+    # --- Retention and erasure ----------------------------------------------------------------------
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete the tickets (and threads) past their retention: closed ones `retention_seconds` after
+        closing, waiting ones nobody claimed UNCLAIMED_RETENTION_DAYS after opening. The count deleted."""
+        with self.engine.begin() as connection:
+            return int(
+                connection.execute(
+                    sql(
+                        "DELETE FROM handoff_tickets WHERE (status = 'ferme' AND closed_at < :closed_before)"
+                        " OR (status = 'attente' AND created_at < :opened_before)"
+                    ),
+                    {
+                        "closed_before": now - timedelta(seconds=self.retention_seconds),
+                        "opened_before": now - timedelta(days=UNCLAIMED_RETENTION_DAYS),
+                    },
+                ).rowcount
+            )
+
+    def erase_member(self, member_number: str | None, phones: Collection[str], conversations: Collection[str]) -> int:
+        """Delete every ticket, and its thread, whose member number, phone or conversation matches."""
+        statement = sql(f"DELETE FROM handoff_tickets WHERE {_MEMBER_MATCH}").bindparams(
+            bindparam("phones", expanding=True), bindparam("conversations", expanding=True)
+        )
+        with self.engine.begin() as connection:
+            return int(connection.execute(statement, _member_parameters(member_number, phones, conversations)).rowcount)
+
+
+def import_from_redis(redis: Any, engine: Engine) -> int:
+    """Copy the tickets (and their threads) that Redis still holds into PostgreSQL; the count imported.
+
+    A ticket already in PostgreSQL is left as it is, with its thread: running it twice imports nothing twice."""
+    imported = 0
+    for key in redis.scan_iter(LEGACY_TICKET + "*", count=500):
+        raw = _text_map(redis.hgetall(key))
+        if not raw.get("id") or not raw.get("cree_a"):
+            continue
+        ticket = Ticket.from_redis(raw)
+        if ticket.status not in ("attente", "pris", "ferme") or (ticket.status == "pris" and not ticket.clinician):
+            ticket.status = "attente"
+        if ticket.status == "attente":
+            ticket.clinician = ""
+        entries = redis.xrange(LEGACY_THREAD + ticket.id, "-", "+")
+        with engine.begin() as connection:
+            if not connection.execute(_INSERT, _row_values(ticket)).rowcount:
+                continue
+            for _, fields in entries:
+                fields = _text_map(fields)
+                connection.execute(
+                    _POST,
+                    {
+                        "ticket": ticket.id,
+                        "kind": fields.get("type", ""),
+                        "author": fields.get("auteur", ""),
+                        "body": fields.get("texte", ""),
+                        "flagged": bool(fields.get("signale")),
+                        "at": _instant(float(fields.get("a") or ticket.created)),
+                    },
+                )
+        imported += 1
+    return imported
+
+
+def _text_map(raw: Mapping[Any, Any]) -> dict[str, str]:
+    """A Redis hash or stream entry as text, whether the client decodes responses or not."""
+    return {_decoded(k): _decoded(v) for k, v in raw.items()}
+
+
+def _decoded(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

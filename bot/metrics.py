@@ -1,7 +1,8 @@
 """Prometheus metrics of a Rasa process, in the text exposition format (no extra dependency).
 
 Counters live in the process (Prometheus scrapes each process); handoff figures are read from
-Redis at scrape time, so every process reports the same queue.
+the handoff desk (the queue in PostgreSQL, claim times in Redis) at scrape time, so every process
+reports the same queue.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.handoff import HandoffDesk
 
 CLAIM_WAIT_KEY = "coopsante:metriques:prise"  # hash: count, sum of seconds from ticket to claim
 
@@ -30,7 +34,7 @@ class Metrics:
             self.triage_seconds_sum += seconds
             self.triage_count += 1
 
-    def exposition(self, redis: Any | None) -> str:
+    def exposition(self, desk: HandoffDesk | None) -> str:
         with self.lock:
             lines = [
                 "# HELP coopsante_messages_total Member messages read by this process, by channel.",
@@ -47,21 +51,19 @@ class Metrics:
                 f"coopsante_triage_seconds_sum {self.triage_seconds_sum:.6f}",
                 f"coopsante_triage_seconds_count {self.triage_count}",
             ]
-        if redis is not None:
-            lines += _handoff(redis)
+        if desk is not None:
+            lines += _handoff(desk)
         return "\n".join(lines) + "\n"
 
 
-def _handoff(redis: Any) -> list[str]:
-    from bot.handoff import QUEUE, HandoffDesk
-
-    waiting = HandoffDesk(redis).queue()
+def _handoff(desk: HandoffDesk) -> list[str]:
+    waiting = desk.queue()
     oldest = max((time.time() - t.created for t in waiting), default=0.0)
-    claims = redis.hgetall(CLAIM_WAIT_KEY) or {}
+    claims = desk.redis.hgetall(CLAIM_WAIT_KEY) or {}
     return [
         "# HELP coopsante_relais_en_attente Handoff tickets waiting for a clinician.",
         "# TYPE coopsante_relais_en_attente gauge",
-        f"coopsante_relais_en_attente {redis.zcard(QUEUE)}",
+        f"coopsante_relais_en_attente {len(waiting)}",
         "# HELP coopsante_relais_attente_max_secondes How long the oldest waiting ticket has waited.",
         "# TYPE coopsante_relais_attente_max_secondes gauge",
         f"coopsante_relais_attente_max_secondes {oldest:.1f}",

@@ -44,6 +44,7 @@ DEFAULT_JWT_AUDIENCE = "coopsante-triage"  # the web chat: what a coop site's to
 @dataclass(frozen=True)
 class Settings:
     redis_url: str
+    database_url: str
     tracker_retention_days: float
     content_dir: Path
     safety_dir: Path
@@ -64,6 +65,7 @@ class Settings:
 
 
 DEFAULT_REDIS_URL = "redis://localhost:6380/0"
+DEFAULT_DATABASE_URL = "postgresql://coopsante@127.0.0.1:5440/coopsante"  # make run's own server
 
 
 def parse_redis_url(url: str) -> RedisAddress:
@@ -132,8 +134,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ValueError("TRACKER_RETENTION_DAYS must be positive")
     redis_url = env.get("REDIS_URL") or DEFAULT_REDIS_URL
     parse_redis_url(redis_url)  # refuse to start on a malformed URL
+    database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not database_url.startswith(("postgresql://", "postgresql+psycopg2://")):
+        raise ValueError("DATABASE_URL must start with postgresql://")
     return Settings(
         redis_url=redis_url,
+        database_url=database_url,
         tracker_retention_days=retention,
         content_dir=Path(env.get("CONTENT_DIR") or PROJECT_ROOT / "content"),
         safety_dir=Path(env.get("SAFETY_DIR") or PROJECT_ROOT / "safety"),

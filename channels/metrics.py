@@ -7,12 +7,15 @@ from functools import cached_property
 from typing import Any
 
 import redis
+import sqlalchemy.exc
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.handoff import HandoffDesk
 from bot.metrics import METRICS
+from bot.records.database import shared_engine
 from bot.settings import load_settings
 
 
@@ -28,8 +31,10 @@ class MetricsInput(InputChannel):
         return cls()
 
     @cached_property
-    def redis(self) -> redis.Redis[str]:
-        return redis.Redis.from_url(load_settings().redis_url, decode_responses=True, socket_timeout=2)
+    def desk(self) -> HandoffDesk:
+        settings = load_settings()
+        client = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=2)
+        return HandoffDesk(shared_engine(settings.database_url), client)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         metrics = Blueprint("metrics", __name__)
@@ -37,9 +42,9 @@ class MetricsInput(InputChannel):
         @metrics.route("/", methods=["GET"])
         async def exposition(_: Request) -> HTTPResponse:
             try:
-                text = METRICS.exposition(self.redis)
-            except redis.RedisError:
-                text = METRICS.exposition(None)  # the counters still; the queue when Redis is back
+                text = METRICS.exposition(self.desk)
+            except (redis.RedisError, sqlalchemy.exc.SQLAlchemyError):
+                text = METRICS.exposition(None)  # the counters still; the queue when the stores are back
             return response.text(text, content_type="text/plain; version=0.0.4; charset=utf-8")
 
         return metrics

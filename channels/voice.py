@@ -291,7 +291,7 @@ class VoiceInput(InputChannel):
     async def _confirm_bookings(self, call: Call, member: str, messages: list[BotMessage]) -> None:
         """A booking made in this call gets its confirmation by SMS too: the turn's words, written for SMS."""
         sender = call_sender(call.phone, call.sid)
-        store = BookingStore(self.redis)
+        store = BookingStore(resources.engine())
         new = [
             b.id
             for b in store.upcoming_for_member(member, datetime.now(QUEBEC))
@@ -303,7 +303,7 @@ class VoiceInput(InputChannel):
         await self._text(call, write_turn(messages).bodies)
 
     async def _text_summary(self, call: Call) -> bool:
-        ticket = HandoffDesk(self.redis).get(call.ticket) if call.ticket else None
+        ticket = HandoffDesk(resources.engine(), self.redis).get(call.ticket) if call.ticket else None
         if ticket is None:
             return False
         summary = ticket.summary

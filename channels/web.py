@@ -244,7 +244,7 @@ class WebChatInput(SocketIOInput):
         async def calendar(request: Request, file_name: str) -> HTTPResponse:
             """A web member's booking for their calendar, behind the key the confirmation gave."""
             booking_id = file_name.removesuffix(".ics")
-            booking = BookingStore(self.redis).get(booking_id)
+            booking = BookingStore(resources.engine()).get(booking_id)
             if booking is None or not key_matches(self.redis, booking_id, str(request.args.get("cle", ""))):
                 return response.text("Rendez-vous introuvable.", status=404)
             rules = load_rules(load_settings().content_dir)

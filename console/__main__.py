@@ -14,6 +14,7 @@ from bot.availability import load_rules
 from bot.clinicians import ClinicianAccounts
 from bot.content import load_content
 from bot.handoff import HandoffDesk
+from bot.records.database import engine_for
 from bot.settings import load_settings
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
@@ -34,7 +35,7 @@ def main() -> None:
     content = load_content(settings.content_dir, settings.default_coop)
     options = settings_from_env()
     app = make_app(
-        desk=HandoffDesk(client, settings.tracker_retention_seconds),
+        desk=HandoffDesk(engine_for(settings.database_url), client, settings.tracker_retention_seconds),
         accounts=ClinicianAccounts(client),
         audit=AuditLog(client),
         delivery=MemberDelivery(SmsSender(TwilioSettings.from_env(), OptOuts(client)), content, settings.redis_url),

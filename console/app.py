@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 COOKIE = "coopsante_console"
 STATIC = Path(__file__).resolve().parent / "static"
 QUEUE_REFRESH_SECONDS = 1.5
+PURGE_EVERY_SECONDS = 3600
 MAX_REPLY_CHARS = 1500
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,7 +65,7 @@ def make_app(
 ) -> web.Application:
     app = web.Application(middlewares=[_security_headers, _bad_input, _sessions], client_max_size=64 * 1024)
     app[DESK], app[ACCOUNTS], app[AUDIT], app[DELIVERY], app[CONTENT] = desk, accounts, audit, delivery, content
-    app[BOOKINGS], app[AVAILABILITY], app[RULES] = BookingStore(desk.redis), Availability(desk.redis), rules
+    app[BOOKINGS], app[AVAILABILITY], app[RULES] = BookingStore(desk.engine), Availability(desk.engine), rules
     app[SETTINGS] = {"timeout": timeout_seconds, "secure": secure_cookies}
     app.router.add_get("/sante", health)
     app.router.add_get("/connexion", login_page)
@@ -453,8 +454,12 @@ async def _timer(app: web.Application) -> AsyncIterator[None]:
 async def _no_answer_timer(app: web.Application) -> None:
     """Tell members honestly when nobody claimed their request in time; their ticket stays queued."""
     desk, timeout = app[DESK], app[SETTINGS]["timeout"]
+    purged = 0.0
     while True:
         try:
+            if time.monotonic() - purged >= PURGE_EVERY_SECONDS or not purged:
+                await asyncio.to_thread(_purge_expired, app)
+                purged = time.monotonic()
             for ticket in desk.overdue(timeout):
                 desk.mark_wait_notice(ticket.id)
                 waiting = app[CONTENT].say("relais.attente", language_of(ticket.summary), ticket.coop)
@@ -466,13 +471,21 @@ async def _no_answer_timer(app: web.Application) -> None:
         await asyncio.sleep(max(0.5, min(5.0, timeout / 4)))
 
 
+def _purge_expired(app: web.Application) -> None:
+    """The records past their retention (bot/handoff.py, bot/bookings.py, bot/availability.py)."""
+    now = datetime.now(QUEBEC)
+    counts = (app[DESK].purge_expired(now), app[BOOKINGS].purge_expired(now), app[AVAILABILITY].purge_expired(now))
+    log.info("console.purged tickets=%d bookings=%d blocks=%d", *counts)
+
+
 async def _send_reminders(app: web.Application) -> None:
-    """Booking reminders that are due: kept in Redis, so a restart loses none, and each sent once."""
+    """Booking reminders that are due: kept in PostgreSQL, so a restart loses none, and each sent once."""
     marks = ReminderMarks(app[DESK].redis)
     for booking, kind in app[BOOKINGS].due_reminders(time.time()):
         language = language_of(booking.summary)
-        if kind == "veille":
-            marks.mark(booking.conversation, booking)  # ANNULER in answer cancels this booking
+        # ANNULER in answer is about this booking, whichever reminder it follows (the last one may be
+        # another booking's): the 1 h reminder's ANNULER gets "too late to cancel", never another booking.
+        marks.mark(booking.conversation, booking)
         key = "rdv.rappel_veille" if kind == "veille" else "rdv.rappel_heure"
         await app[DELIVERY].send(booking, booking_message(app[CONTENT], key, booking, language))
 

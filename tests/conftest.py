@@ -86,6 +86,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_url() -> Iterator[str]:
     """A real PostgreSQL server for the tests (a throwaway cluster), migrated to the newest schema."""
     import shutil
+    import signal
     import socket
     import subprocess
     import tempfile
@@ -106,7 +107,7 @@ def database_url() -> Iterator[str]:
         try:
             yield postgres_local.prepare(port)
         finally:
-            server.terminate()
+            server.send_signal(signal.SIGINT)  # fast shutdown: a connection a test left open does not hold it
             server.wait(timeout=30)
             shutil.rmtree(data_dir, ignore_errors=True)
     log_path.unlink(missing_ok=True)
@@ -157,7 +158,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
     that empty the `database` fixture's tables do not empty the stack's."""
     from tests.stack import start_stack
 
-    yield from start_stack(tmp_path_factory.mktemp("run"), new_database(database_url, "stack"))
+    yield from start_stack(tmp_path_factory.mktemp("run"), new_database(database_url, STACK_DATABASE))
+
+
+STACK_DATABASE = "stack"
+
+
+@pytest.fixture(scope="session")
+def stack_database(stack: object, database_url: str) -> Iterator[Any]:
+    """An engine on the end-to-end stack's own database (see `stack`)."""
+    from bot.records.database import engine_for
+
+    engine = engine_for(database_url.rsplit("/", 1)[0] + "/" + STACK_DATABASE)
+    yield engine
+    engine.dispose()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -302,7 +316,7 @@ class Clinic:
 
 
 @pytest.fixture
-def clinic(redis_client: Any, triage: Triage) -> Clinic:
+def clinic(redis_client: Any, database: Any, triage: Triage) -> Clinic:
     from datetime import datetime, timedelta
 
     from actions.resources import services
@@ -312,8 +326,8 @@ def clinic(redis_client: Any, triage: Triage) -> Clinic:
     from tools.demo_members import demo_registry_csv
 
     MemberRegistry(redis_client).upsert(parse_registry(demo_registry_csv()).members)
-    Availability(redis_client).add(demo_blocks((datetime.now(QUEBEC) + timedelta(days=1)).date()))
-    built = services(redis_client)
+    Availability(database).add(demo_blocks((datetime.now(QUEBEC) + timedelta(days=1)).date()))
+    built = services(redis_client, database)
     sent: list[tuple[str, str]] = []
     clinic = Clinic(built, triage, redis_client, sent)
     object.__setattr__(built, "send_code", lambda phone, text, coop: sent.append((phone, text)))

@@ -103,20 +103,23 @@ def test_the_migration_moves_every_pseudonym_to_the_keyed_one(redis_client: Any)
     """Finding: pseudonyms were unkeyed; existing keys move to the keyed ones (tools/rekey_pseudonyms.py)."""
     from datetime import date
 
-    from bot.handoff import BY_CONVERSATION, HandoffDesk, Ticket, new_ticket_id
+    from bot.handoff import LEGACY_TICKET, new_ticket_id
     from bot.member_store import MemberRegistry
     from bot.members import Member
     from bot.pseudonym import pseudonym, unkeyed_pseudonym
     from bot.sms_keywords import OptOuts
-    from tools.rekey_pseudonyms import rekey
+    from tools.rekey_pseudonyms import BY_CONVERSATION, rekey
 
     phone, stranger = "+18195550101", "+18195550999"
     MemberRegistry(redis_client).upsert(
         [Member("VM-000101", "Gisèle", "T", date(1948, 3, 12), phone, "Coop", "actif", None)]
     )
-    ticket = HandoffDesk(redis_client, 3600).open(
-        Ticket(new_ticket_id(), "web-abc", "web", "val-morin", "clinicien", [], {})
+    ticket = new_ticket_id()  # an open ticket and its index as the Redis layout before PostgreSQL kept them
+    redis_client.hset(
+        LEGACY_TICKET + ticket,
+        mapping={"id": ticket, "conversation": "web-abc", "canal": "web", "disposition": "clinicien", "cree_a": "1"},
     )
+    redis_client.set(BY_CONVERSATION + pseudonym("web-abc"), ticket)
     # What the old code wrote: the same records under unkeyed hashes.
     for key in list(redis_client.keys("coopsante:*")):
         for value in (phone, "web-abc"):
@@ -127,14 +130,14 @@ def test_the_migration_moves_every_pseudonym_to_the_keyed_one(redis_client: Any)
     redis_client.set("coopsante:consentement:" + unkeyed_pseudonym(phone), "x")
     redis_client.set("coopsante:echecs:" + unkeyed_pseudonym(phone), "3")
     assert not OptOuts(redis_client).opted_out(phone)
-    assert HandoffDesk(redis_client, 3600).open_ticket_of("web-abc") is None
+    assert redis_client.get(BY_CONVERSATION + pseudonym("web-abc")) is None
 
     assert rekey(redis_client, dry_run=True)["coopsante:sms:desabonne: renamed"] == 1
     assert OptOuts(redis_client).opted_out(phone) is False  # a dry run changes nothing
     done = rekey(redis_client)
     assert OptOuts(redis_client).opted_out(phone)
     assert redis_client.get("coopsante:consentement:" + pseudonym(phone)) == "x"
-    assert HandoffDesk(redis_client, 3600).open_ticket_of("web-abc") == ticket
+    assert redis_client.get(BY_CONVERSATION + pseudonym("web-abc")) == ticket
     assert redis_client.keys("coopsante:echecs:*") == [] and redis_client.keys(BY_CONVERSATION + "*") == [
         BY_CONVERSATION + pseudonym("web-abc")
     ]

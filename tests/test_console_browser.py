@@ -160,10 +160,12 @@ def test_a_web_member_and_a_clinician(browser: Browser, clinicians: dict[str, st
     expect(member.get_by_role("log")).to_contain_text("Toussez-vous du sang?", timeout=10_000)
 
 
-def test_two_clinicians_claim_at_the_same_moment(stack: object, clinicians: dict[str, str]) -> None:
+def test_two_clinicians_claim_at_the_same_moment(
+    stack: object, clinicians: dict[str, str], stack_database: Any
+) -> None:
     member = eligible_members()[-4]
     sms_member_asks_for_a_person(member)
-    ticket = HandoffDesk(stack_redis()).open_ticket_of(member.phone)
+    ticket = HandoffDesk(stack_database, stack_redis()).open_ticket_of(member.phone)
     assert ticket is not None
     sessions = [_http_session(clinicians["marie"]), _http_session(clinicians["luc"])]
     barrier = threading.Barrier(2)
@@ -202,8 +204,8 @@ def _http_session(email: str) -> tuple[urllib.request.OpenerDirector, str]:
     return opener, match.group(1)
 
 
-def test_nobody_answers_then_the_member_cancels(stack: object) -> None:
-    desk = HandoffDesk(stack_redis())
+def test_nobody_answers_then_the_member_cancels(stack: object, stack_database: Any) -> None:
+    desk = HandoffDesk(stack_database, stack_redis())
     desk.heartbeat("garde@test.coop")  # someone on duty who never claims
     member = eligible_members()[-5]
     assert "va vous écrire" in sms_member_asks_for_a_person(member)
@@ -214,11 +216,13 @@ def test_nobody_answers_then_the_member_cancels(stack: object) -> None:
     assert desk.open_ticket_of(member.phone) is None
 
 
-def test_an_emergency_during_a_handoff_is_answered_and_flagged(browser: Browser, clinicians: dict[str, str]) -> None:
+def test_an_emergency_during_a_handoff_is_answered_and_flagged(
+    browser: Browser, clinicians: dict[str, str], stack_database: Any
+) -> None:
     member = eligible_members()[-6]
     sms_member_asks_for_a_person(member)
     assert "911" in "\n".join(SMS.exchange("la j'ai mal dans la poitrine ca serre fort", member.phone, COOP_NUMBER))
-    ticket = HandoffDesk(stack_redis()).open_ticket_of(member.phone)
+    ticket = HandoffDesk(stack_database, stack_redis()).open_ticket_of(member.phone)
     assert ticket is not None and ticket.flagged
     marie = console(browser, clinicians["marie"])
     row = marie.locator("#attente li.ticket", has_text=member.first_name)

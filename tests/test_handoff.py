@@ -1,17 +1,20 @@
-"""Handoff tickets, the claim race and clinician accounts (real Redis). The bot's side of a handoff is in
+"""Handoff tickets, the claim race and clinician accounts (real PostgreSQL and Redis). The bot's side of a handoff is in
 tests/conversations/ (waiting, relay, ANNULER, an emergency during a handoff)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from bot.clinicians import AccountError, ClinicianAccounts, hash_password, password_matches
-from bot.handoff import HandoffDesk, Ticket, new_ticket_id
+from bot.handoff import UNCLAIMED_RETENTION_DAYS, HandoffDesk, Ticket, import_from_redis, new_ticket_id
 from bot.members import Member
 
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), "+18195550101", "val-morin", "actif", None)
@@ -30,8 +33,8 @@ def ticket(disposition: str = "clinicien", conversation: str = "+18195550101", c
     )
 
 
-def test_the_queue_is_urgent_first_then_oldest(redis_client: Any) -> None:
-    desk = HandoffDesk(redis_client)
+def test_the_queue_is_urgent_first_then_oldest(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client)
     old = desk.open(ticket(created=time.time() - 300, conversation="a"))
     urgent = desk.open(ticket("urgence", conversation="b"))
     new = desk.open(ticket(conversation="c"))
@@ -40,8 +43,8 @@ def test_the_queue_is_urgent_first_then_oldest(redis_client: Any) -> None:
     assert [t.id for t in desk.queue()] == [urgent.id, new.id, old.id]
 
 
-def test_exactly_one_of_many_clinicians_gets_a_ticket(redis_client: Any) -> None:
-    desk = HandoffDesk(redis_client)
+def test_exactly_one_of_many_clinicians_gets_a_ticket(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client)
     opened = desk.open(ticket())
     results: list[bool] = []
     barrier = threading.Barrier(20)
@@ -60,21 +63,24 @@ def test_exactly_one_of_many_clinicians_gets_a_ticket(redis_client: Any) -> None
     assert claimed is not None and claimed.status == "pris" and desk.queue() == []
 
 
-def test_closing_ends_the_handoff_and_keeps_the_ticket_for_a_while(redis_client: Any) -> None:
-    desk = HandoffDesk(redis_client, retention_seconds=3600)
+def test_closing_ends_the_handoff_and_keeps_the_ticket_for_a_while(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client, retention_seconds=3600)
     opened = desk.open(ticket())
     assert desk.open_ticket_of(opened.conversation) is not None
     desk.claim(opened.id, "inf@coop.example", "Inf")
     closed = desk.close(opened.id, "resolu", "Inf")
     assert closed is not None and closed.status == "ferme" and closed.outcome == "resolu"
     assert desk.open_ticket_of(opened.conversation) is None
-    assert 0 < redis_client.ttl(f"coopsante:relais:ticket:{opened.id}") <= 3600
     assert [e["type"] for e in desk.thread(opened.id)] == ["ouvert", "pris", "ferme"]
     assert desk.close(opened.id, "resolu", "Inf") is None
+    now = datetime.now(UTC)
+    assert desk.purge_expired(now + timedelta(seconds=3500)) == 0 and desk.get(opened.id) is not None
+    assert desk.purge_expired(now + timedelta(seconds=3700)) == 1  # kept for an hour after closing, not more
+    assert desk.get(opened.id) is None and desk.thread(opened.id) == []
 
 
-def test_overdue_tickets_and_clinicians_on_duty(redis_client: Any) -> None:
-    desk = HandoffDesk(redis_client)
+def test_overdue_tickets_and_clinicians_on_duty(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client)
     late = desk.open(ticket(created=time.time() - 400))
     desk.open(ticket(conversation="x"))
     assert [t.id for t in desk.overdue(300)] == [late.id]
@@ -105,3 +111,76 @@ def test_passwords_are_slow_hashes_and_logins_lock(redis_client: Any) -> None:
     assert status == "locked"
     assert accounts.log_in("inf@coop.example", "un mot de passe long")[0] == "locked"  # even the right one
     assert accounts.log_in("personne@coop.example", "x")[0] == "refused"  # same answer as a wrong password
+
+
+def test_the_database_refuses_a_second_claim(database: Any, redis_client: Any) -> None:
+    """One claim per ticket is the schema's rule too, not only the desk's: a direct UPDATE is refused."""
+    desk = HandoffDesk(database, redis_client)
+    opened = desk.open(ticket())
+    assert desk.claim(opened.id, "inf@coop.example", "Inf") and not desk.claim(opened.id, "autre@coop.example", "X")
+    with pytest.raises(IntegrityError), database.begin() as connection:
+        connection.execute(
+            text("UPDATE handoff_tickets SET claimed_by = 'autre@coop.example' WHERE id = :id"), {"id": opened.id}
+        )
+    with pytest.raises(IntegrityError), database.begin() as connection:  # taken means someone holds it
+        connection.execute(
+            text("UPDATE handoff_tickets SET status = 'pris' WHERE id = :id"),
+            {"id": desk.open(ticket(conversation="y")).id},
+        )
+    held = desk.get(opened.id)
+    assert held is not None and held.clinician == "inf@coop.example" and desk.claimed_by("inf@coop.example") == [held]
+
+
+def test_a_live_view_wakes_on_a_new_message_read_from_the_records(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client)
+    opened = desk.open(ticket())
+    assert desk.wait_thread(opened.id, "$", 200) == []  # nothing new: it waits, then gives up
+    started = time.monotonic()
+    timer = threading.Timer(0.5, desk.member_said, args=(opened.id, "toujours là?", False))
+    timer.start()
+    [entry] = desk.wait_thread(opened.id, "$", 10_000)
+    assert entry["type"] == "membre" and entry["texte"] == "toujours là?"
+    assert time.monotonic() - started < 5, "woken by the message, not by the timeout"
+    first = desk.thread(opened.id)[0]["id"]
+    assert [e["type"] for e in desk.wait_thread(opened.id, first, 100)] == ["membre"]  # after a given message
+    timer.join()
+
+
+def test_unclaimed_tickets_are_purged_after_their_retention(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client)
+    old = desk.open(ticket(created=time.time() - (UNCLAIMED_RETENTION_DAYS + 1) * 86400, conversation="a"))
+    held = desk.open(ticket(created=time.time() - (UNCLAIMED_RETENTION_DAYS + 1) * 86400, conversation="b"))
+    desk.claim(held.id, "inf@coop.example", "Inf")
+    recent = desk.open(ticket(conversation="c"))
+    assert desk.purge_expired(datetime.now(UTC)) == 1
+    assert desk.get(old.id) is None and desk.get(held.id) is not None and desk.get(recent.id) is not None
+
+
+def test_erasing_a_member_deletes_their_tickets_and_threads(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client)
+    by_sms = desk.open(ticket(conversation="+18195550101"))
+    by_call = desk.open(ticket(conversation="+18195550101~CA0123"))
+    by_web = desk.open(ticket(conversation="web-abc"))
+    by_number = desk.open(replace(ticket(conversation="web-other"), member_number="VM-000101"))
+    other = desk.open(ticket(conversation="+18195550999"))
+    assert desk.erase_member("VM-000101", ["+18195550101"], ["web-abc"]) == 4
+    assert [desk.get(t.id) for t in (by_sms, by_call, by_web, by_number)] == [None] * 4
+    assert desk.get(other.id) is not None and desk.thread(by_sms.id) == []
+    assert desk.erase_member(None, [], []) == 0 and desk.get(other.id) is not None
+
+
+def test_tickets_are_imported_from_redis_once(database: Any, redis_client: Any) -> None:
+    waiting = ticket(conversation="+18195550101")
+    closed = replace(ticket(conversation="web-x"), status="ferme", clinician="inf@coop.example", closed_at=time.time())
+    for legacy in (waiting, closed):
+        redis_client.hset(f"coopsante:relais:ticket:{legacy.id}", mapping=legacy.to_redis())
+        entry = {"type": "ouvert", "auteur": "", "texte": "", "signale": "", "a": repr(legacy.created)}
+        redis_client.xadd(f"coopsante:relais:fil:{legacy.id}", entry)
+    redis_client.xadd(f"coopsante:relais:fil:{waiting.id}", {"type": "membre", "auteur": "", "texte": "allo", "a": "1"})
+    assert import_from_redis(redis_client, database) == 2
+    assert import_from_redis(redis_client, database) == 0  # idempotent
+    desk = HandoffDesk(database, redis_client)
+    assert [t.id for t in desk.queue()] == [waiting.id]
+    assert [e["texte"] for e in desk.thread(waiting.id)] == ["", "allo"]
+    imported = desk.get(closed.id)
+    assert imported is not None and imported.status == "ferme" and len(desk.thread(closed.id)) == 1

@@ -7,6 +7,7 @@ def test_defaults() -> None:
     settings = load_settings({})
     assert settings.redis.port == 6380
     assert settings.tracker_retention_seconds == 30 * 86400
+    assert settings.database_url.startswith("postgresql://")
     assert (settings.safety_dir / "lexicons.yml").exists()
 
 
@@ -26,6 +27,8 @@ def test_bad_values_are_refused() -> None:
         load_settings({"REDIS_URL": "http://localhost"})
     with pytest.raises(ValueError):
         load_settings({"TRACKER_RETENTION_DAYS": "0"})
+    with pytest.raises(ValueError):
+        load_settings({"DATABASE_URL": "redis://localhost"})
 
 
 SECRETS = ("PSEUDONYM_KEY", "TWILIO_AUTH_TOKEN", "RASA_TOKEN", "WEB_JWT_SECRET")

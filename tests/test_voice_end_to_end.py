@@ -182,7 +182,7 @@ def test_911_first_answer_median_within_one_second_over_20_calls(stack: object) 
     assert median <= 1.0
 
 
-def test_a_member_identified_by_phone_and_spoken_birth_date_books_by_voice(stack: object) -> None:
+def test_a_member_identified_by_phone_and_spoken_birth_date_books_by_voice(stack: object, stack_database: Any) -> None:
     member = member_born_12_march_1956()
     texted = len(SMS.sent_to(member.phone))
     call = Caller(member.phone)
@@ -199,7 +199,7 @@ def test_a_member_identified_by_phone_and_spoken_birth_date_books_by_voice(stack
     confirmed = call.say("la deuxième")
     assert "C'est réservé" in confirmed, confirmed
     assert "rappelez-nous et dites mes rendez-vous" in confirmed  # written for the ear, not "écrivez"
-    upcoming = BookingStore(stack_redis()).upcoming_for_member(member.number, datetime.now(QUEBEC))
+    upcoming = BookingStore(stack_database).upcoming_for_member(member.number, datetime.now(QUEBEC))
     bookings = [b for b in upcoming if b.conversation == f"{member.phone}~{call.sid}"]
     assert len(bookings) == 1 and bookings[0].channel == "voice" and bookings[0].modality == "telephone"
     booking = bookings[0]
@@ -216,7 +216,7 @@ def test_a_member_identified_by_phone_and_spoken_birth_date_books_by_voice(stack
     assert "depuis_quand" not in row and "besoin" not in row, row  # labels a clinician reads, not field names
 
 
-def test_a_clinician_transfer_and_its_no_answer_fallback(stack: object) -> None:
+def test_a_clinician_transfer_and_its_no_answer_fallback(stack: object, stack_database: Any) -> None:
     member = member_born_12_march_1956()
     call = Caller(member.phone)
     call.say("je veux parler à une infirmière")
@@ -226,7 +226,7 @@ def test_a_clinician_transfer_and_its_no_answer_fallback(stack: object) -> None:
     said = call.say("depuis ce matin")
     assert "Je vous transfère à la coop" in said
     assert call.view["then"] == "dial" and call.view["dialled"] == VAL_MORIN_ON_DUTY
-    ticket = HandoffDesk(stack_redis()).open_ticket_of(f"{member.phone}~{call.sid}")
+    ticket = HandoffDesk(stack_database, stack_redis()).open_ticket_of(f"{member.phone}~{call.sid}")
     assert ticket is not None and ticket.channel == "voice" and ticket.summary["motif"]
     # In the console's queue: the caller, "Téléphone", the reason; the ticket's page has the summary.
     with console_as("voix@test.coop", "Infirmière Test Voix", "infirmiere") as opener:

@@ -1,4 +1,4 @@
-"""Import clinicians' availability into Redis, from a CSV or an iCalendar (.ics) file.
+"""Import clinicians' availability into the records (PostgreSQL), from a CSV or an iCalendar (.ics) file.
 
     python -m tools.import_schedule dispo.csv
     python -m tools.import_schedule agenda.ics --clinicien dre@coop.example --type medecin \\
@@ -16,9 +16,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-import redis
-
 from bot.availability import QUEBEC, Availability, ScheduleError, demo_blocks, parse_csv, parse_ics
+from bot.records.database import engine_for
 from bot.settings import load_settings
 
 
@@ -31,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--coop")
     parser.add_argument("--modalites", default="video,telephone")
     args = parser.parse_args(argv)
-    availability = Availability(redis.Redis.from_url(load_settings().redis_url, decode_responses=True))
+    availability = Availability(engine_for(load_settings().database_url))
     if args.demo_if_empty:
         if availability.empty():
             count = availability.add(demo_blocks(datetime.now(QUEBEC).date()))

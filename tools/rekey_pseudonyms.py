@@ -4,7 +4,9 @@
     python -m tools.rekey_pseudonyms --dry-run  # say what would change, change nothing
 
 Stop the bot first (no turn in flight), set the new PSEUDONYM_KEY in the environment, run this once
-on the bot's Redis (REDIS_URL), then start the bot with the same PSEUDONYM_KEY. What it does, key
+on the bot's Redis (REDIS_URL), then start the bot with the same PSEUDONYM_KEY. It reads the Redis
+layout from before the records moved to PostgreSQL: on an upgrade, run it before the import of
+those records (tools/import_redis_records.py), which then carries the keyed pseudonyms over. What it does, key
 family by key family (every place that builds a key with `pseudonym()`):
 
 - short-lived keys are dropped: failed-attempt counters (bot/attempts.py), one-time codes and their
@@ -34,8 +36,7 @@ from typing import Any
 import redis
 
 from bot.bookings import Booking
-from bot.handoff import BY_CONVERSATION, Ticket
-from bot.handoff import PREFIX as HANDOFF_PREFIX
+from bot.handoff import LEGACY_TICKET, Ticket
 from bot.member_store import INDEX_KEY, MemberRegistry
 from bot.pseudonym import pseudonym, unkeyed_pseudonym
 from bot.settings import load_settings
@@ -55,6 +56,8 @@ RENAMED = (
     "coopsante:rdv:rappel:",
 )
 TRACKERS = "coopsante:tracker:"
+# The handoff index of the Redis layout before PostgreSQL held the tickets (they now have a column).
+BY_CONVERSATION = "coopsante:relais:conversation:"
 
 
 def _scan(client: Any, prefix: str) -> Iterable[str]:
@@ -84,7 +87,7 @@ def known_identifiers(client: Any) -> set[str]:
 
 def _tickets(client: Any) -> list[Ticket]:
     tickets = []
-    for key in _scan(client, HANDOFF_PREFIX + "ticket:"):
+    for key in _scan(client, LEGACY_TICKET):
         raw = client.hgetall(key)
         if raw and client.type(key) == "hash":
             tickets.append(Ticket.from_redis(raw))

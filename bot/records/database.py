@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
@@ -23,6 +24,12 @@ def engine_for(url: str) -> Engine:
     )
 
 
+@cache
+def shared_engine(url: str) -> Engine:
+    """One engine per URL for this process (its pool is shared by every store that uses it)."""
+    return engine_for(url)
+
+
 def _alembic_config(url: str):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
@@ -33,10 +40,13 @@ def _alembic_config(url: str):  # type: ignore[no-untyped-def]
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database at `url` to `revision` (the newest by default)."""
+    """Upgrade the database at `url` to `revision` (the newest by default); "base" takes it down to empty."""
     from alembic import command
 
-    command.upgrade(_alembic_config(url), revision)
+    if revision == "base":
+        command.downgrade(_alembic_config(url), revision)
+    else:
+        command.upgrade(_alembic_config(url), revision)
 
 
 def tables(engine: Engine) -> list[str]:

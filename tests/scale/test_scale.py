@@ -30,6 +30,8 @@ from twilio.request_validator import RequestValidator
 from bot.availability import QUEBEC, Block, slots_of
 from bot.bookings import Booking, BookingStore
 from bot.handoff import HandoffDesk, Ticket, new_ticket_id
+from bot.records.database import engine_for
+from tools import postgres_local
 from tools.local_stack import local_stack
 
 pytestmark = pytest.mark.scale
@@ -61,6 +63,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with local_stack(PORTS, run_dir, TOKEN, settings):
         _post("/webhooks/rest/webhook", {"sender": "warm-up", "message": "bonjour"})
         yield run_dir
+
+
+@pytest.fixture(scope="module")
+def stack_database(stack: Path) -> Iterator[Any]:
+    """An engine on this stack's own PostgreSQL (scripts/run.sh starts it on POSTGRES_PORT)."""
+    engine = engine_for(postgres_local.url(PORTS["POSTGRES_PORT"]))
+    yield engine
+    engine.dispose()
 
 
 def _post(path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -150,7 +160,7 @@ def test_a_rasa_process_killed_under_load(stack: Path) -> None:
         assert numbers == sorted(numbers), "in order"
 
 
-def test_redis_killed_and_restarted_keeps_everything(stack: Path) -> None:
+def test_redis_killed_and_restarted_keeps_everything(stack: Path, stack_database: Any) -> None:
     client = redis.Redis(port=PORTS["REDIS_PORT"], decode_responses=True)
     phone = "+18735550777"
     sid = "SM" + uuid.uuid4().hex
@@ -162,8 +172,8 @@ def test_redis_killed_and_restarted_keeps_everything(stack: Path) -> None:
     )
     urllib.request.urlopen(request, timeout=10).close()
     time.sleep(2)
-    booking = _a_booking(client)
-    ticket = HandoffDesk(client).open(
+    booking = _a_booking(stack_database)
+    ticket = HandoffDesk(stack_database, client).open(
         Ticket(new_ticket_id(), "+18735550778", "sms", "val-morin", "clinicien", [], {"motif": "test"})
     )
     keys_before = {k for k in client.scan_iter("coopsante:*") if not k.startswith("coopsante:lock")}
@@ -178,7 +188,8 @@ def test_redis_killed_and_restarted_keeps_everything(stack: Path) -> None:
             time.sleep(0.3)
     keys_after = {k for k in client.scan_iter("coopsante:*") if not k.startswith("coopsante:lock")}
     assert keys_before <= keys_after, sorted(keys_before - keys_after)[:5]
-    assert BookingStore(client).get(booking.id) is not None and HandoffDesk(client).get(ticket.id) is not None
+    assert BookingStore(stack_database).get(booking.id) is not None  # records are in PostgreSQL: untouched
+    assert HandoffDesk(stack_database, client).get(ticket.id) is not None
     urllib.request.urlopen(request, timeout=10).close()  # Twilio retries the same MessageSid
     time.sleep(2)
     with urllib.request.urlopen(
@@ -190,11 +201,11 @@ def test_redis_killed_and_restarted_keeps_everything(stack: Path) -> None:
     )
 
 
-def _a_booking(client: redis.Redis[str]) -> Booking:
+def _a_booking(engine: Any) -> Booking:
     start = datetime.now(QUEBEC) + timedelta(days=5)
     block = Block("dre@coop.example", "medecin", "val-morin", ("video",), start, start + timedelta(minutes=15))
     [slot] = list(slots_of(block, 15))
-    booking = BookingStore(client).book(
+    booking = BookingStore(engine).book(
         slot,
         member_number="VM-999999",
         member_name="Test",
