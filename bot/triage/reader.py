@@ -245,10 +245,17 @@ def _state(patterns: Patterns, text: str, cues: _Cues, timeless: bool = False) -
     )  # "il respire bien": a later message takes back "il respire pas"
     set_aside: str | None = DENIED if reassured else None
     for alternative in patterns.alternatives:
-        states = [_match_state(p, text, cues, patterns, timeless) for p in alternative]
-        if all(s == PRESENT for s in states) and not reassured:
-            return PRESENT
-        if all(states):
+        # An alternative counts only when every one of its patterns is found: stop at the first that is not
+        # (most are not, in most messages; this is most of the time triage takes).
+        states: list[str] = []
+        for pattern in alternative:
+            state = _match_state(pattern, text, cues, patterns, timeless)
+            if state is None:
+                break
+            states.append(state)
+        else:
+            if all(s == PRESENT for s in states) and not reassured:
+                return PRESENT
             set_aside = set_aside or next(s for s in states if s != PRESENT)
     return set_aside
 
