@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.pseudonym import pseudonym
+
 ROLES = {
     "infirmiere": "Infirmière",
     "ips": "Infirmière praticienne",
@@ -183,7 +185,8 @@ class LoginThrottle:
     redis: Any
 
     def _keys(self, email: str, source: str) -> tuple[str, str]:
-        return FAILURES_KEY + "compte:" + email, FAILURES_KEY + "source:" + source
+        # hashed: whatever was typed as an e-mail, and the address, are not kept in clear
+        return FAILURES_KEY + "compte:" + pseudonym(email), FAILURES_KEY + "source:" + pseudonym(source)
 
     def failures(self, email: str, source: str) -> tuple[int, int]:
         account, address = self.redis.mget(self._keys(email, source))

@@ -25,6 +25,7 @@ from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
 from console.app import make_app
 from console.delivery import MemberDelivery
+from console.transcript import MASKS, identity_prompts, mask, transcript_lines
 from tests.conftest import ROOT
 
 PASSWORD = "un mot de passe long"
@@ -305,8 +306,8 @@ def test_the_transcript_is_the_episode_with_identity_masked(
         assert "mal aux oreilles" not in page  # an earlier episode
         for typed in ("VM-000457", "1948", "482913", "HL-000222"):
             assert typed not in page.split('<ol class="transcription"')[1], typed
-        for mask in ("date de naissance", "numéro de membre", "code à usage unique"):
-            assert f"••• ({mask})" in page
+        for shown in MASKS.values():
+            assert shown in page
 
     run(redis_url, redis_client, content, scenario)
 
@@ -481,3 +482,48 @@ def test_an_unknown_email_costs_the_same_scrypt(redis_client: Any) -> None:
     assert found.log_in("personne@coop.example", "mauvais")[0] == "refused"
     unknown = time.perf_counter() - started
     assert unknown > known * 0.5, (known, unknown)
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_source_cap(
+    redis_url: str, redis_client: Any, content: Content
+) -> None:
+    found = accounts(redis_client)
+    for _ in range(50):
+        found.throttle.fail("y@coop.example", "127.0.0.1")
+
+    async def scenario(console: Console) -> None:
+        answer = await console.log_in("a@coop.example", **{"X-Forwarded-For": "192.0.2.44"})
+        assert answer.status == 429  # the header is trusted only behind a proxy that sets it
+
+    run(redis_url, redis_client, content, scenario)
+
+
+# --- The transcript, as functions -----------------------------------------------------------------
+
+
+def test_identity_answers_are_masked(content: Content) -> None:
+    prompts = identity_prompts(content)
+    assert mask("le 3 avril 1948", "naissance") == MASKS["naissance"]  # asked: whatever the answer
+    assert mask("3 avril 1948", None) == MASKS["naissance"]  # a date alone
+    assert mask("482913", None) == MASKS["code"]
+    assert mask("ma carte dit VM-000457 je crois", None) == f"ma carte dit {MASKS['numero']} je crois"
+    assert mask("le 3 mars 2024 j'ai eu mal au ventre toute la nuit", None).startswith("le 3 mars 2024")
+    assert mask("depuis 2 jours", None) == "depuis 2 jours"
+    assert any("date de naissance" in p for p in prompts["naissance"])
+    assert any("date of birth" in p for p in prompts["naissance"])  # English too
+
+
+def test_a_closed_tickets_transcript_ends_at_its_closing() -> None:
+    ticket = Ticket("T1", "web-1", "web", COOP_A, "clinicien", [], {}, created=100.0, closed_at=200.0)
+    events = [
+        {"event": "user", "text": "avant", "timestamp": 10.0},
+        {"event": "session_started", "timestamp": 50.0},
+        {"event": "user", "text": "pendant", "timestamp": 90.0},
+        {"event": "bot", "text": "réponse", "timestamp": 150.0, "metadata": {"clinicien": "Marie (infirmière)"}},
+        {"event": "user", "text": "après", "timestamp": 300.0},
+    ]
+    lines = transcript_lines(events, ticket, {})
+    assert [(line["qui"], line["texte"]) for line in lines] == [
+        ("membre", "pendant"),
+        ("Marie (infirmière)", "réponse"),
+    ]
