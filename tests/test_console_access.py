@@ -527,3 +527,39 @@ def test_a_closed_tickets_transcript_ends_at_its_closing() -> None:
         ("membre", "pendant"),
         ("Marie (infirmière)", "réponse"),
     ]
+
+
+def test_the_audit_page_pages_older_and_newer(redis_url: str, redis_client: Any, content: Content) -> None:
+    accounts(redis_client)
+    audit = AuditLog(redis_client)
+    for index in range(120):
+        audit.access("a@coop.example", "consultation", f"T-{index:03d}", coop=COOP_A)
+
+    async def scenario(console: Console) -> None:
+        await console.log_in("admin.a@coop.example")
+        first = await (await console.client.get("/admin/journal?dossier=")).text()
+        assert "T-119" in first and "T-069" not in first
+        older = re.search(r'href="(/admin/journal\?[^"]+)">Plus anciens', first)
+        assert older
+        second = await (await console.client.get(older[1].replace("&amp;", "&"))).text()
+        assert "T-069" in second and "T-119" not in second
+        newer = re.search(r'href="(/admin/journal\?[^"]+)">Plus récents', second)
+        assert newer
+        back = await (await console.client.get(newer[1].replace("&amp;", "&"))).text()
+        assert "T-119" in back and "T-069" not in back
+
+    run(redis_url, redis_client, content, scenario)
+
+
+def test_accounts_are_made_with_their_coops(redis_url: str, redis_client: Any, monkeypatch: Any) -> None:
+    from tools.console_user import main
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    assert main(["add", "n@coop.example", "--name", "N", "--role", "infirmiere"]) == 2  # a coop is needed
+    assert main(["add", "n@coop.example", "--name", "N", "--role", "infirmiere", "--coop", "nulle-part"]) == 2
+    assert main(["add", "n@coop.example", "--name", "N", "--role", "infirmiere", "--coop", COOP_A]) == 0
+    assert main(["coops", "n@coop.example", "--coop", COOP_A, "--coop", COOP_B]) == 0
+    assert main(["add", "f@coop.example", "--name", "F", "--role", "federation"]) == 0
+    found = ClinicianAccounts(redis_client)
+    assert found.get("n@coop.example").coops == (COOP_A, COOP_B)  # type: ignore[union-attr]
+    assert found.get("f@coop.example").is_federation  # type: ignore[union-attr]
