@@ -41,7 +41,7 @@ CLINICAL_ROLES = ("infirmiere", "ips", "medecin")  # the same names as a schedul
 ACCOUNT_KEY = "coopsante:clinicien:"
 SESSION_KEY = "coopsante:console:session:"
 SESSIONS_OF = "coopsante:console:sessions:"  # account -> its session tokens
-PRE_SESSION_KEY = "coopsante:console:pre:"  # the login form's CSRF token, bound to a pre-session cookie
+CSRF_KEY = "coopsante:console:cle_csrf"  # signs the login form's CSRF token (bound to a pre-session cookie)
 FAILURES_KEY = "coopsante:console:echecs:"
 SESSION_SECONDS = 8 * 3600
 PRE_SESSION_SECONDS = 3600
@@ -337,14 +337,24 @@ class ClinicianAccounts:
         if raw:
             self.redis.srem(SESSIONS_OF + raw["courriel"], token)
 
-    # The login form's CSRF token, bound to a pre-session cookie (there is no session yet).
+    # The login form's CSRF token, bound to a pre-session cookie (there is no session yet). Nothing is
+    # stored per visitor: the token is an HMAC of the cookie under a key kept once in Redis.
+    def _csrf_key(self) -> bytes:
+        self.redis.set(CSRF_KEY, secrets.token_urlsafe(32), nx=True)
+        return str(self.redis.get(CSRF_KEY)).encode()
+
+    def _pre_csrf(self, token: str) -> str:
+        return hmac.new(self._csrf_key(), token.encode(), hashlib.sha256).hexdigest()
+
     def pre_session(self) -> tuple[str, str]:
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-        self.redis.set(PRE_SESSION_KEY + token, csrf, ex=PRE_SESSION_SECONDS)
-        return token, csrf
+        """(the pre-session cookie, the login form's CSRF token)."""
+        token = f"{int(time.time())}.{secrets.token_urlsafe(24)}"
+        return token, self._pre_csrf(token)
 
     def pre_session_matches(self, token: str, sent: str) -> bool:
-        if not token or len(token) > 100 or not sent:
+        issued, _, rest = token.partition(".")
+        if not (issued.isdigit() and rest and len(token) <= 100 and sent):
             return False
-        expected = self.redis.get(PRE_SESSION_KEY + token)
-        return bool(expected) and hmac.compare_digest(str(expected).encode(), sent.encode())
+        if not 0 <= time.time() - int(issued) <= PRE_SESSION_SECONDS:
+            return False
+        return hmac.compare_digest(self._pre_csrf(token).encode(), sent.encode())

@@ -563,3 +563,14 @@ def test_accounts_are_made_with_their_coops(redis_url: str, redis_client: Any, m
     found = ClinicianAccounts(redis_client)
     assert found.get("n@coop.example").coops == (COOP_A, COOP_B)  # type: ignore[union-attr]
     assert found.get("f@coop.example").is_federation  # type: ignore[union-attr]
+
+
+def test_the_login_forms_token_is_bound_to_its_cookie_and_expires(redis_client: Any) -> None:
+    found = ClinicianAccounts(redis_client)
+    cookie, token = found.pre_session()
+    other_cookie, other_token = found.pre_session()
+    assert found.pre_session_matches(cookie, token) and found.pre_session_matches(other_cookie, other_token)
+    assert not found.pre_session_matches(cookie, other_token)  # another visitor's token
+    assert not found.pre_session_matches(cookie, "") and not found.pre_session_matches("", token)
+    stale = f"{int(time.time()) - 2 * 3600}.{cookie.partition('.')[2]}"
+    assert not found.pre_session_matches(stale, found._pre_csrf(stale))  # older than an hour
