@@ -98,6 +98,7 @@ def make_app(
     app.router.add_post("/horaire", add_block)
     app.router.add_post("/horaire/retirer", remove_block)
     app.router.add_get("/admin/journal", audit_page)
+    app.router.add_get("/admin/comptes", accounts_page)
     app.router.add_static("/static/", STATIC)
     app.cleanup_ctx.append(_timer)
     return app
@@ -634,6 +635,15 @@ async def audit_page(request: web.Request) -> web.Response:
     filters["dossier"] = ticket or ""
     choices = sorted(request.app[CONTENT].coops) if clinician.is_federation else list(clinician.coops)
     return _html(pages.audit(session, entries, filters, choices, before or "", newer, AUDIT_PAGE))
+
+
+async def accounts_page(request: web.Request) -> web.Response:
+    """The federation admin's view of every account, its role and coops (changes: tools.console_user)."""
+    session = _session(request)
+    if not session.clinician.is_federation:
+        raise web.HTTPForbidden(text="Réservé à l'administration de la fédération.")
+    request.app[AUDIT].access(session.clinician.email, "comptes", "")
+    return _html(pages.accounts(session, request.app[ACCOUNTS].all()))
 
 
 # --- The no-answer timer --------------------------------------------------------------------------

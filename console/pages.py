@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.availability import Block, BookingRules, Slot
 from bot.bookings import Booking
-from bot.clinicians import Session
+from bot.clinicians import Clinician, Session
 from bot.french_time import french_datetime
 from bot.handoff import Ticket
 
@@ -40,6 +40,7 @@ def _page(title: str, body: str, session: Session | None = None, script: str = "
         links = '<li><a href="/">File d\'attente</a></li>' if who.is_clinical else ""
         links += '<li><a href="/horaire">Mon horaire</a></li>' if who.is_clinical or who.is_admin else ""
         links += '<li><a href="/admin/journal">Journal des accès</a></li>' if who.reads_audit else ""
+        links += '<li><a href="/admin/comptes">Comptes</a></li>' if who.is_federation else ""
         links += '<li><a href="/compte">Mon compte</a></li>'
         nav = (
             '<nav aria-label="Console"><ul>'
@@ -403,3 +404,19 @@ def _stamp(entry_id: str) -> str:
     except ValueError:
         return ""
     return datetime.fromtimestamp(epoch, QUEBEC).strftime("%Y-%m-%d %H h %M")
+
+
+def accounts(session: Session, everyone: Sequence[Clinician]) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(c.email)}</td><td>{escape(c.name)}</td><td>{escape(c.role_label)}</td>"
+        f"<td>{escape(', '.join(c.coops) or ('toutes' if c.is_federation else 'aucune: ne voit rien'))}</td></tr>"
+        for c in everyone
+    )
+    body = (
+        '<table class="journal"><caption>Comptes de la console</caption><thead><tr>'
+        '<th scope="col">Courriel</th><th scope="col">Nom</th><th scope="col">Rôle</th><th scope="col">Coops</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        "<p>Créer un compte, changer ses coops ou son mot de passe: "
+        "<code>python -m tools.console_user</code> (voir le README).</p>"
+    )
+    return _page("Comptes", body, session)

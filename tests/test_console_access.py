@@ -224,6 +224,7 @@ def test_the_audit_page_follows_coops(redis_url: str, redis_client: Any, content
         assert (await console.client.get(f"/admin/journal?coop={COOP_B}")).status == 403
         security = await (await console.client.get("/admin/journal?type=securite")).text()
         assert "verification_sms" not in security  # a coop admin reads access events only
+        assert (await console.client.get("/admin/comptes")).status == 403
         await console.post("/deconnexion")
         await console.log_in("fede@coop.example")
         page = await (await console.client.get("/admin/journal")).text()
@@ -231,6 +232,8 @@ def test_the_audit_page_follows_coops(redis_url: str, redis_client: Any, content
         assert "T-A" not in await (await console.client.get(f"/admin/journal?coop={COOP_B}")).text()
         security = await (await console.client.get("/admin/journal?type=securite")).text()
         assert "verification_sms" in security and "console.connexion" in security
+        listed = await (await console.client.get("/admin/comptes")).text()
+        assert "sans@coop.example" in listed and "aucune: ne voit rien" in listed
 
     run(redis_url, redis_client, content, scenario)
 
