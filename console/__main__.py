@@ -43,6 +43,7 @@ def main() -> None:
         timeout_seconds=options["timeout"],
         rules=load_rules(settings.content_dir),
         secure_cookies=options["secure"],
+        trust_forwarded=options["trust_forwarded"],
     )
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 

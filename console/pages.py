@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from bot.availability import Block, BookingRules, Slot
 from bot.bookings import Booking
-from bot.clinicians import Session
+from bot.clinicians import Clinician, Session
 from bot.french_time import french_datetime
 from bot.handoff import Ticket
 
@@ -36,11 +36,15 @@ def _time(epoch: float) -> str:
 def _page(title: str, body: str, session: Session | None = None, script: str = "") -> str:
     nav = ""
     if session:
-        admin = '<li><a href="/admin/journal">Journal des accès</a></li>' if session.clinician.is_admin else ""
+        who = session.clinician
+        links = '<li><a href="/">File d\'attente</a></li>' if who.is_clinical else ""
+        links += '<li><a href="/horaire">Mon horaire</a></li>' if who.is_clinical or who.is_admin else ""
+        links += '<li><a href="/admin/journal">Journal des accès</a></li>' if who.reads_audit else ""
+        links += '<li><a href="/admin/comptes">Comptes</a></li>' if who.is_federation else ""
+        links += '<li><a href="/compte">Mon compte</a></li>'
         nav = (
             '<nav aria-label="Console"><ul>'
-            '<li><a href="/">File d\'attente</a></li><li><a href="/horaire">Mon horaire</a></li>'
-            f"{admin}"
+            f"{links}"
             f"<li>{escape(session.clinician.name)} · {escape(session.clinician.role_label)}</li>"
             '<li><form method="post" action="/deconnexion">'
             f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
@@ -59,11 +63,12 @@ def _page(title: str, body: str, session: Session | None = None, script: str = "
     )
 
 
-def login(error: str) -> str:
+def login(error: str, csrf: str) -> str:
     alert = f'<p class="erreur" role="alert">{escape(error)}</p>' if error else ""
     body = (
         f"{alert}"
         '<form method="post" action="/connexion" class="connexion">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
         '<label for="courriel">Courriel</label>'
         '<input id="courriel" name="courriel" type="email" autocomplete="username" required>'
         '<label for="mot_de_passe">Mot de passe</label>'
@@ -71,6 +76,42 @@ def login(error: str) -> str:
         '<button type="submit">Se connecter</button></form>'
     )
     return _page("Connexion", body)
+
+
+def account(session: Session, info: str) -> str:
+    notice = f'<p class="info" role="status">{escape(info)}</p>' if info else ""
+    coops = ", ".join(session.clinician.coops) or "aucune (demandez à l'administration)"
+    body = (
+        f"{notice}<p>{escape(session.clinician.email)} · {escape(session.clinician.role_label)} · "
+        f"coops: {escape(coops)}</p>"
+        '<h2 id="t-mdp">Changer mon mot de passe</h2>'
+        '<form method="post" action="/compte" class="repondre" aria-labelledby="t-mdp">'
+        f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+        '<label for="actuel">Mot de passe actuel</label>'
+        '<input id="actuel" name="actuel" type="password" autocomplete="current-password" required>'
+        '<label for="nouveau">Nouveau mot de passe (12 caractères au moins)</label>'
+        '<input id="nouveau" name="nouveau" type="password" autocomplete="new-password" minlength="12" required>'
+        '<label for="confirmation">Nouveau mot de passe, encore</label>'
+        '<input id="confirmation" name="confirmation" type="password" autocomplete="new-password" required>'
+        '<button type="submit">Changer</button></form>'
+        "<p>Vos autres sessions ouvertes seront fermées.</p>"
+    )
+    return _page("Mon compte", body, session)
+
+
+def break_glass(session: Session, ticket: Ticket, error: str = "") -> str:
+    """A closed ticket held by someone else: open it only with a reason, which is audited."""
+    alert = f'<p class="erreur" role="alert">{escape(error)}</p>' if error else ""
+    body = (
+        f"{alert}<p>Ce dossier est fermé et un autre membre de l'équipe l'a traité. Pour le consulter, "
+        "donnez la raison de cet accès d'urgence: elle est inscrite au journal des accès.</p>"
+        f'<form method="post" action="/tickets/{escape(ticket.id)}/bris-de-verre" class="repondre">'
+        f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+        '<label for="raison">Raison de l\'accès</label>'
+        '<textarea id="raison" name="raison" rows="2" minlength="10" maxlength="300" required></textarea>'
+        '<button type="submit">Consulter le dossier (accès journalisé)</button></form>'
+    )
+    return _page(f"Dossier {ticket.id} · accès d'urgence", body, session)
 
 
 def ticket_row(ticket: Ticket) -> dict[str, Any]:
@@ -144,7 +185,14 @@ def schedule(session: Session, blocks: Sequence[Block], coops: Sequence[str], in
         for b in blocks
     )
     coop_options = "".join(f'<option value="{escape(c)}">{escape(c)}</option>' for c in coops)
-    type_options = "".join(f'<option value="{t}">{label}</option>' for t, label in TYPE_LABELS.items())
+    if session.clinician.is_admin:  # a coop admin publishes for a clinician of the coop: their role is the type
+        who = (
+            '<label for="clinicien">Courriel du clinicien</label>'
+            '<input id="clinicien" name="clinicien" type="email" required>'
+        )
+    else:
+        label = TYPE_LABELS.get(session.clinician.role, session.clinician.role)
+        who = f"<p>Type: {escape(label)} (selon votre compte)</p>"
     modalities = "".join(
         f'<label><input type="checkbox" name="modalites" value="{m}" checked> {label}</label>'
         for m, label in MODALITY_LABELS.items()
@@ -160,7 +208,7 @@ def schedule(session: Session, blocks: Sequence[Block], coops: Sequence[str], in
         '<label for="jour">Jour</label><input id="jour" name="jour" type="date" required>'
         '<label for="debut">Début</label><input id="debut" name="debut" type="time" required>'
         '<label for="fin">Fin</label><input id="fin" name="fin" type="time" required>'
-        f'<label for="type">Type</label><select id="type" name="type">{type_options}</select>'
+        f"{who}"
         f'<label for="coop">Coop</label><select id="coop" name="coop">{coop_options}</select>'
         f"<fieldset><legend>Modalités</legend>{modalities}</fieldset>"
         '<button type="submit">Ajouter</button></form>'
@@ -286,22 +334,89 @@ def _who_class(who: str) -> str:
     return {"membre": "membre", "bot": "bot"}.get(who, "clinicien")
 
 
-def audit(session: Session, entries: Sequence[Mapping[str, str]]) -> str:
+def audit(
+    session: Session,
+    entries: Sequence[Mapping[str, str]],
+    filters: Mapping[str, str],
+    coops: Sequence[str],
+    before: str,
+    newer: Sequence[str],
+    page_size: int,
+) -> str:
+    security = filters.get("type") == "securite"
     rows = "".join(
         "<tr>"
-        f"<td>{_time(int(e['id'].split('-')[0]) / 1000)}</td>"
-        f"<td>{escape(e.get('acteur', ''))}</td>"
+        f"<td>{escape(_stamp(e['id']))}</td>"
+        f"<td>{escape(e.get('acteur', '') or e.get('sujets', '')[:12])}</td>"
         f"<td>{escape(e.get('evenement', ''))}</td>"
+        f"<td>{escape(e.get('coop', ''))}</td>"
         f"<td>{escape(e.get('ticket', ''))}</td>"
         f"<td>{escape(e.get('detail', '') or e.get('resultat', ''))}</td>"
         "</tr>"
         for e in entries
     )
+    kinds = [("acces", "Accès aux dossiers")]
+    if session.clinician.is_federation:
+        kinds.append(("securite", "Sécurité (connexions, vérifications d'identité)"))
+    kind_options = "".join(
+        f'<option value="{k}"{" selected" if filters.get("type") == k else ""}>{escape(label)}</option>'
+        for k, label in kinds
+    )
+    everyone = "Toutes" if session.clinician.is_federation else "Toutes mes coops"
+    coop_options = f'<option value="">{everyone}</option>' + "".join(
+        f'<option value="{escape(c)}"{" selected" if filters.get("coop") == c else ""}>{escape(c)}</option>'
+        for c in coops
+    )
+    form = (
+        '<form method="get" action="/admin/journal" class="filtres">'
+        f'<label for="type">Type</label><select id="type" name="type">{kind_options}</select>'
+        f'<label for="coop">Coop</label><select id="coop" name="coop">{coop_options}</select>'
+        '<label for="acteur">Qui (courriel)</label>'
+        f'<input id="acteur" name="acteur" value="{escape(filters.get("acteur", ""))}">'
+        '<label for="dossier">Dossier</label>'
+        f'<input id="dossier" name="dossier" value="{escape(filters.get("dossier", ""))}">'
+        '<button type="submit">Filtrer</button></form>'
+    )
+    base = {k: v for k, v in filters.items() if v}
+    links = []
+    if before:
+        back = dict(base, **({"avant": newer[-1], "prec": ",".join(newer[:-1])} if newer else {}))
+        links.append(f'<a href="/admin/journal?{escape(urlencode(back))}">Plus récents</a>')
+    if len(entries) >= page_size:
+        older = dict(base, avant=entries[-1]["id"], prec=",".join([*newer, before] if before else newer))
+        links.append(f'<a href="/admin/journal?{escape(urlencode(older))}">Plus anciens</a>')
+    paging = f'<nav aria-label="Pages du journal"><p>{" · ".join(links)}</p></nav>' if links else ""
+    caption = "Journal de sécurité" if security else "Journal des accès"
     body = (
-        f"<p>Les {len(entries)} derniers accès, du plus récent au plus ancien ({time.strftime('%Y-%m-%d')}).</p>"
-        '<table class="journal"><caption>Journal des accès</caption><thead><tr>'
-        '<th scope="col">Heure</th><th scope="col">Qui</th><th scope="col">Action</th>'
+        f"{form}<p>{len(entries)} entrées, de la plus récente à la plus ancienne"
+        f"{' (avant ' + escape(_stamp(before)) + ')' if before else ''}.</p>"
+        f'<table class="journal"><caption>{caption}</caption><thead><tr>'
+        '<th scope="col">Date</th><th scope="col">Qui</th><th scope="col">Action</th><th scope="col">Coop</th>'
         '<th scope="col">Dossier</th><th scope="col">Détail</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}</tbody></table>{paging}"
     )
     return _page("Journal des accès", body, session)
+
+
+def _stamp(entry_id: str) -> str:
+    try:
+        epoch = int(entry_id.split("-")[0]) / 1000
+    except ValueError:
+        return ""
+    return datetime.fromtimestamp(epoch, QUEBEC).strftime("%Y-%m-%d %H h %M")
+
+
+def accounts(session: Session, everyone: Sequence[Clinician]) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(c.email)}</td><td>{escape(c.name)}</td><td>{escape(c.role_label)}</td>"
+        f"<td>{escape(', '.join(c.coops) or ('toutes' if c.is_federation else 'aucune: ne voit rien'))}</td></tr>"
+        for c in everyone
+    )
+    body = (
+        '<table class="journal"><caption>Comptes de la console</caption><thead><tr>'
+        '<th scope="col">Courriel</th><th scope="col">Nom</th><th scope="col">Rôle</th><th scope="col">Coops</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        "<p>Créer un compte, changer ses coops ou son mot de passe: "
+        "<code>python -m tools.console_user</code> (voir le README).</p>"
+    )
+    return _page("Comptes", body, session)

@@ -204,7 +204,7 @@ fi
 # The clinician console. Demo accounts only on the embedded Redis, their passwords printed once.
 CONSOLE_PORT=${CONSOLE_PORT:-5020}
 export RASA_URL=http://127.0.0.1:$RASA_PORT
-console_accounts="  (accounts: python -m tools.console_user add EMAIL --name NAME --role infirmiere)"
+console_accounts="  (accounts: python -m tools.console_user add EMAIL --name NAME --role infirmiere --coop COOP)"
 if [ -n "${embedded_redis:-}" ]; then
   console_accounts=$(.venv/bin/python -m tools.console_user demo)
 fi

@@ -14,7 +14,6 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from http.cookiejar import CookieJar
 from typing import Any
 
 import jwt
@@ -23,10 +22,11 @@ import redis
 from playwright.sync_api import Browser, Page, expect
 
 from bot.clinicians import ClinicianAccounts
-from bot.handoff import HandoffDesk
+from bot.handoff import HandoffDesk, Ticket, new_ticket_id
 from bot.members import Member, parse_registry
 from bot.verification import eligibility
 from tests.browser import ask, axe_violations, embedding_page
+from tests.console_login import log_in_over_http, post_headers
 from tests.stack import AUTH_TOKEN, CONSOLE_URL, JWT_SECRET, PORTS, RASA_URL, member_claims
 from tools.demo_members import demo_registry_csv
 from tools.sms_client import SmsClient
@@ -40,25 +40,32 @@ def stack_redis() -> redis.Redis[str]:
     return redis.Redis(port=PORTS["REDIS_PORT"], decode_responses=True)
 
 
+BOTH_COOPS = ("val-morin", "hautes-laurentides")
+
+
 @pytest.fixture(scope="module")
 def clinicians(stack: object) -> dict[str, str]:
     accounts = ClinicianAccounts(stack_redis())
     people = {"marie": ("marie@test.coop", "Marie Test", "infirmiere"), "luc": ("luc@test.coop", "Luc Test", "medecin")}
     people["admin"] = ("admin@test.coop", "Admin Test", "admin")
-    for email, name, role in people.values():
+    people["federation"] = ("federation@test.coop", "Fédération Test", "federation")
+    people["val_morin"] = ("vm@test.coop", "Nadia Valmorin", "infirmiere")
+    for key, (email, name, role) in people.items():
+        coops = ("val-morin",) if key == "val_morin" else () if key == "federation" else BOTH_COOPS
         if not accounts.exists(email):
-            accounts.create(email, name, role, PASSWORD)
+            accounts.create(email, name, role, PASSWORD, coops)
+        accounts.set_coops(email, coops)
     return {key: email for key, (email, _, _) in people.items()}
 
 
-def console(browser: Browser, email: str, bypass_csp: bool = False) -> Page:
+def console(browser: Browser, email: str, bypass_csp: bool = False, home: str = "File d'attente") -> Page:
     """A clinician logged in. `bypass_csp` lets a test inject axe-core past the console's strict CSP."""
     page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp).new_page()
     page.goto(CONSOLE_URL)
     page.get_by_label("Courriel").fill(email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="File d'attente")).to_be_visible()
+    expect(page.get_by_role("heading", name=home)).to_be_visible()
     return page
 
 
@@ -176,7 +183,7 @@ def test_two_clinicians_claim_at_the_same_moment(
         request = urllib.request.Request(
             f"{CONSOLE_URL}/tickets/{ticket.id}/prendre",
             data=b"",
-            headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+            headers=post_headers(csrf),
         )
         barrier.wait()
         try:
@@ -194,14 +201,7 @@ def test_two_clinicians_claim_at_the_same_moment(
 
 def _http_session(email: str) -> tuple[urllib.request.OpenerDirector, str]:
     """A clinician logged in over plain HTTP: the opener (with the cookie) and the CSRF token."""
-    jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    data = urllib.parse.urlencode({"courriel": email, "mot_de_passe": PASSWORD}).encode()
-    opener.open(f"{CONSOLE_URL}/connexion", data=data, timeout=10)
-    page = opener.open(f"{CONSOLE_URL}/", timeout=10).read().decode()
-    match = re.search(r'<meta name="csrf" content="([^"]+)"', page)
-    assert match, "not logged in"
-    return opener, match.group(1)
+    return log_in_over_http(email, PASSWORD)
 
 
 def test_nobody_answers_then_the_member_cancels(stack: object, stack_database: Any) -> None:
@@ -245,18 +245,68 @@ def test_the_console_refuses_what_it_should(stack: object, clinicians: dict[str,
 
 
 def test_the_admin_sees_every_access(browser: Browser, clinicians: dict[str, str]) -> None:
-    admin = console(browser, clinicians["admin"])
-    admin.get_by_role("link", name="Journal des accès").click()
+    admin = console(browser, clinicians["admin"], home="Journal des accès")  # a coop admin: no queue
     table = admin.get_by_role("table", name="Journal des accès")
-    for action in (
-        "console.connexion",
-        "console.prise",
-        "console.message",
-        "console.fermeture",
-        "console.consultation",
-    ):
+    for action in ("console.prise", "console.message", "console.fermeture", "console.consultation", "console.flux"):
         expect(table).to_contain_text(action)
     expect(table).to_contain_text(clinicians["marie"])
+    federation = console(browser, clinicians["federation"], home="Journal des accès")
+    federation.get_by_label("Type").select_option("securite")
+    federation.get_by_role("button", name="Filtrer").click()
+    expect(federation.get_by_role("table", name="Journal de sécurité")).to_contain_text("console.connexion")
+
+
+def test_a_nurse_of_one_coop_sees_nothing_of_another(
+    browser: Browser, clinicians: dict[str, str], stack_database: Any
+) -> None:
+    """Over HTTP in the browser: B's ticket is neither listed, nor opened, streamed, claimed or answered."""
+    desk = HandoffDesk(stack_database, stack_redis())
+
+    def waiting_ticket(coop: str) -> Ticket:
+        return desk.open(
+            Ticket(
+                id=new_ticket_id(),
+                conversation=f"web-isolation-{uuid.uuid4().hex}",
+                channel="web",
+                coop=coop,
+                disposition="clinicien",
+                reasons=["demande"],
+                summary={"motif": f"toux depuis trois jours ({coop})"},
+                member_name=f"Membre {coop}",
+            )
+        )
+
+    ours, theirs = waiting_ticket("val-morin"), waiting_ticket("hautes-laurentides")
+    nurse = console(browser, clinicians["val_morin"])
+    try:
+        waiting = nurse.locator("#attente")
+        expect(waiting.locator(f'li[data-id="{ours.id}"]')).to_be_visible(timeout=10_000)
+        nurse.wait_for_timeout(2_000)  # a tick of the live queue too
+        expect(waiting.locator(f'li[data-id="{theirs.id}"]')).to_have_count(0)
+        expect(nurse.locator("body")).not_to_contain_text("hautes-laurentides")
+        page = nurse.goto(f"{CONSOLE_URL}/tickets/{theirs.id}")
+        assert page is not None and page.status == 404
+        nurse.goto(CONSOLE_URL)
+        statuses = nurse.evaluate(
+            """async (id) => {
+                const csrf = document.querySelector('meta[name="csrf"]').content;
+                const headers = {"X-CSRF-Token": csrf, Accept: "application/json",
+                                 "Content-Type": "application/x-www-form-urlencoded"};
+                const found = {flux: (await fetch(`/flux/tickets/${id}`)).status};
+                for (const [action, body] of [["prendre", ""], ["messages", "texte=Bonjour"]]) {
+                    found[action] = (await fetch(`/tickets/${id}/${action}`, {method: "POST", headers, body})).status;
+                }
+                return found;
+            }""",
+            theirs.id,
+        )
+        assert statuses == {"flux": 404, "prendre": 404, "messages": 404}
+        still = desk.get(theirs.id)
+        assert still is not None and still.status == "attente" and desk.thread(theirs.id)[-1]["type"] == "ouvert"
+    finally:
+        nurse.context.close()
+        for ticket in (ours, theirs):
+            desk.close(ticket.id, "annule", "test")
 
 
 def test_the_console_has_no_axe_violations(browser: Browser, clinicians: dict[str, str]) -> None:

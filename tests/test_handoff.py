@@ -3,6 +3,8 @@ tests/conversations/ (waiting, relay, ANNULER, an emergency during a handoff).""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 import time
 from dataclasses import replace
@@ -13,7 +15,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.clinicians import AccountError, ClinicianAccounts, hash_password, password_matches
+from bot.clinicians import (
+    ACCOUNT_KEY,
+    AccountError,
+    ClinicianAccounts,
+    hash_password,
+    needs_rehash,
+    password_matches,
+)
 from bot.handoff import UNCLAIMED_RETENTION_DAYS, HandoffDesk, Ticket, import_from_redis, new_ticket_id
 from bot.members import Member
 
@@ -93,23 +102,25 @@ def test_overdue_tickets_and_clinicians_on_duty(database: Any, redis_client: Any
     assert desk.on_duty() == 0
 
 
-def test_passwords_are_slow_hashes_and_logins_lock(redis_client: Any) -> None:
+def test_passwords_are_slow_hashes_and_logins_slow_down(redis_client: Any) -> None:
     stored = hash_password("un mot de passe long")
-    assert stored.startswith("scrypt$") and "un mot" not in stored
+    assert stored.startswith("scrypt$17$8$1$") and "un mot" not in stored  # OWASP: N=2**17, r=8, p=1
     assert password_matches("un mot de passe long", stored) and not password_matches("autre", stored)
     accounts = ClinicianAccounts(redis_client)
-    accounts.create("Inf@Coop.example", "Marie", "infirmiere", "un mot de passe long")
+    accounts.create("Inf@Coop.example", "Marie", "infirmiere", "un mot de passe long", ["val-morin"])
     with pytest.raises(AccountError):
         accounts.create("inf@coop.example", "Marie", "infirmiere", "un mot de passe long")
     with pytest.raises(AccountError):
         accounts.create("x@coop.example", "X", "chirurgien", "un mot de passe long")
     status, session = accounts.log_in("inf@coop.example", "un mot de passe long")
     assert status == "ok" and session is not None and session.clinician.role == "infirmiere"
+    assert session.clinician.coops == ("val-morin",)
     assert accounts.session(session.token) is not None
     for _ in range(5):
-        status, _ = accounts.log_in("inf@coop.example", "mauvais")
-    assert status == "locked"
-    assert accounts.log_in("inf@coop.example", "un mot de passe long")[0] == "locked"  # even the right one
+        status, _ = accounts.log_in("inf@coop.example", "mauvais", source="203.0.113.9")
+    assert status == "refused"
+    assert accounts.throttle.delay("inf@coop.example", "198.51.100.7") > 0  # slower, not locked:
+    assert accounts.log_in("inf@coop.example", "un mot de passe long", source="198.51.100.7")[0] == "ok"
     assert accounts.log_in("personne@coop.example", "x")[0] == "refused"  # same answer as a wrong password
 
 
@@ -184,3 +195,28 @@ def test_tickets_are_imported_from_redis_once(database: Any, redis_client: Any) 
     assert [e["texte"] for e in desk.thread(waiting.id)] == ["", "allo"]
     imported = desk.get(closed.id)
     assert imported is not None and imported.status == "ferme" and len(desk.thread(closed.id)) == 1
+
+
+def test_an_old_hash_is_upgraded_at_the_next_good_login(redis_client: Any) -> None:
+    accounts = ClinicianAccounts(redis_client)
+    accounts.create("vieux@coop.example", "Vieux", "medecin", "un mot de passe long", ["val-morin"])
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(b"un mot de passe long", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    legacy = "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+    redis_client.hset(ACCOUNT_KEY + "vieux@coop.example", "mot_de_passe", legacy)
+    assert accounts.log_in("vieux@coop.example", "mauvais")[0] == "refused"
+    assert redis_client.hget(ACCOUNT_KEY + "vieux@coop.example", "mot_de_passe") == legacy
+    assert accounts.log_in("vieux@coop.example", "un mot de passe long")[0] == "ok"
+    upgraded = redis_client.hget(ACCOUNT_KEY + "vieux@coop.example", "mot_de_passe")
+    assert upgraded.startswith("scrypt$17$8$1$") and not needs_rehash(upgraded)
+    assert accounts.log_in("vieux@coop.example", "un mot de passe long")[0] == "ok"
+
+
+def test_an_account_stored_without_coops_belongs_to_none(redis_client: Any) -> None:
+    redis_client.hset(
+        ACCOUNT_KEY + "ancien@coop.example",
+        mapping={"courriel": "ancien@coop.example", "nom": "Ancien", "role": "infirmiere", "mot_de_passe": "x"},
+    )
+    ancien = ClinicianAccounts(redis_client).get("ancien@coop.example")
+    assert ancien is not None and ancien.coops == () and not ancien.member_of("val-morin")
+    assert ClinicianAccounts(redis_client).set_coops("ancien@coop.example", "val-morin").coops == ("val-morin",)

@@ -156,7 +156,7 @@ def test_eligibility(status: str, until: date | None, expected: str) -> None:
 def test_every_attempt_is_audited_without_the_values(verifier: Verifier, redis_client: Any) -> None:
     verifier.by_sms(PHONE, "1 janvier 1950")
     verifier.by_sms(PHONE, "12 mars 1948")
-    entries = AuditLog(redis_client).entries()
+    entries = AuditLog(redis_client).entries("security")
     assert [e["resultat"] for e in entries] == ["reussie", "echec"]
     dump = str(entries)
     assert "5550101" not in dump and "1950" not in dump and "1948" not in dump and "VM-000101" not in dump

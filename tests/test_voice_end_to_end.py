@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from html import escape
-from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from bot.french_time import french_datetime
 from bot.handoff import HandoffDesk
 from bot.members import Member, parse_registry
 from bot.voice_twiml import unknown_verbs
+from tests.console_login import log_in_over_http, post_headers
 from tests.stack import AUTH_TOKEN, CONSOLE_URL, PORTS
 from tools.demo_members import CALLER, demo_registry_csv
 from tools.sms_client import ACCOUNT_SID, SmsClient
@@ -68,15 +68,12 @@ def console_as(email: str, name: str, role: str) -> Iterator[urllib.request.Open
         accounts.set_password(email, PASSWORD)
     else:
         accounts.create(email, name, role, PASSWORD)
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-    login = urllib.parse.urlencode({"courriel": email, "mot_de_passe": PASSWORD}).encode()
-    opener.open(f"{CONSOLE_URL}/connexion", data=login, timeout=10)
-    csrf = re.search(r'<meta name="csrf" content="([^"]+)"', console_page(opener, "/"))
-    assert csrf, "not logged in"
+    accounts.set_coops(email, ("val-morin", "hautes-laurentides"))
+    opener, csrf = log_in_over_http(email, PASSWORD)
     try:
         yield opener
     finally:
-        logout = urllib.request.Request(f"{CONSOLE_URL}/deconnexion", data=b"", headers={"X-CSRF-Token": csrf[1]})
+        logout = urllib.request.Request(f"{CONSOLE_URL}/deconnexion", data=b"", headers=post_headers(csrf))
         opener.open(logout, timeout=10)
 
 
@@ -208,7 +205,7 @@ def test_a_member_identified_by_phone_and_spoken_birth_date_books_by_voice(stack
     assert "au revoir" in call.say("arrête").lower() and call.view["then"] == "hangup"
     call.check_twiml()
     # The clinician whose slot it is sees it on the console's queue page, under their upcoming bookings.
-    role = "medecin" if booking.clinician_type == "medecin" else "infirmiere"
+    role = booking.clinician_type  # a console role of the same name (infirmiere, ips, medecin)
     with console_as(booking.clinician, "Clinicien du créneau", role) as opener:
         shown = queue_section(console_page(opener, "/"), "rdv")
     row = next((r for r in re.findall(r"<li.*?</li>", shown) if escape(french_datetime(booking.start)) in r), "")

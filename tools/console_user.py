@@ -1,10 +1,15 @@
 """Clinician accounts for the handoff console.
 
-    python -m tools.console_user add EMAIL --name "Marie Tremblay" --role infirmiere
+    python -m tools.console_user add EMAIL --name "Marie Tremblay" --role infirmiere --coop val-morin
+    python -m tools.console_user coops EMAIL --coop val-morin --coop hautes-laurentides
     python -m tools.console_user password EMAIL
+    python -m tools.console_user list
     python -m tools.console_user demo          # make run: demo accounts, passwords printed once
 
-A new password is generated (and printed once) unless one is typed at the prompt (--ask).
+Roles: infirmiere, ips, medecin (clinicians: their coops' tickets), admin (a coop's audit trail),
+federation (every coop's audit trail; needs no coop). Coop ids are those of content/coops.yml.
+An account without a coop sees nothing until given one (`coops`). A new password is generated
+(and printed once) unless one is typed at the prompt (--ask); it ends the account's sessions.
 """
 
 from __future__ import annotations
@@ -17,13 +22,25 @@ import sys
 import redis
 
 from bot.clinicians import ROLES, AccountError, ClinicianAccounts
+from bot.content import load_content
 from bot.settings import load_settings
 
 DEMO_ACCOUNTS = (
-    ("infirmiere@demo.coopsante.example", "Marie Demo", "infirmiere"),
-    ("dre.demo@demo.coopsante.example", "Dre Julie Demo", "medecin"),  # has demo availability and bookings
-    ("admin@demo.coopsante.example", "Admin Demo", "admin"),
+    ("infirmiere@demo.coopsante.example", "Marie Demo", "infirmiere", ("val-morin", "hautes-laurentides")),
+    # has demo availability and bookings
+    ("dre.demo@demo.coopsante.example", "Dre Julie Demo", "medecin", ("val-morin",)),
+    ("admin@demo.coopsante.example", "Admin Demo", "admin", ("val-morin",)),
+    ("federation@demo.coopsante.example", "Fédération Demo", "federation", ()),
 )
+
+
+def known_coops(wanted: list[str]) -> tuple[str, ...]:
+    """The coops asked for, each checked against content/coops.yml."""
+    known = set(load_content(load_settings().content_dir).coops)
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise AccountError(f"coop inconnue: {', '.join(unknown)} (choix: {', '.join(sorted(known))})")
+    return tuple(wanted)
 
 
 def new_password() -> str:
@@ -37,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("email")
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=sorted(ROLES))
+    add.add_argument("--coop", action="append", default=[], help="a coop of the account (repeat for several)")
+    coops = commands.add_parser("coops", help="set the coops of an account (replacing its former ones)")
+    coops.add_argument("email")
+    coops.add_argument("--coop", action="append", default=[])
+    commands.add_parser("list", help="every account, its role and coops")
     add.add_argument("--ask", action="store_true", help="type the password instead of generating one")
     password = commands.add_parser("password", help="set a new password")
     password.add_argument("email")
@@ -47,19 +69,29 @@ def main(argv: list[str] | None = None) -> int:
     accounts = ClinicianAccounts(redis.Redis.from_url(load_settings().redis_url, decode_responses=True))
     try:
         if args.command == "demo":
-            for email, name, role in DEMO_ACCOUNTS:
+            for email, name, role, demo_coops in DEMO_ACCOUNTS:
                 if accounts.exists(email):
                     print(
                         f"  {email} ({role}): existe déjà (nouveau mot de passe: make console-password EMAIL={email})"
                     )
                     continue
                 secret = new_password()
-                accounts.create(email, name, role, secret)
+                accounts.create(email, name, role, secret, demo_coops)
                 print(f"  {email} ({role})  mot de passe: {secret}  (affiché une seule fois)")
             return 0
+        if args.command == "list":
+            for account in accounts.all():
+                print(f"  {account.email} ({account.role}): {', '.join(account.coops) or 'aucune coop'}")
+            return 0
+        if args.command == "coops":
+            changed = accounts.set_coops(args.email, known_coops(args.coop))
+            print(f"{changed.email}: {', '.join(changed.coops) or 'aucune coop'}")
+            return 0
+        if args.command == "add" and not args.coop and args.role != "federation":
+            raise AccountError("au moins une --coop (sauf pour le rôle federation)")
         secret = getpass.getpass("Mot de passe: ") if args.ask else new_password()
         if args.command == "add":
-            accounts.create(args.email, args.name, args.role, secret)
+            accounts.create(args.email, args.name, args.role, secret, known_coops(args.coop))
         else:
             accounts.set_password(args.email, secret)
     except AccountError as error:

@@ -47,7 +47,7 @@ def console_ticket(page: Page, auth_token: str) -> None:
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6380/0"))
     accounts = ClinicianAccounts(client)
     email, password = f"capture-{uuid.uuid4().hex[:6]}@demo.coopsante.example", uuid.uuid4().hex
-    accounts.create(email, "Marie Gagnon", "infirmiere", password)
+    accounts.create(email, "Marie Gagnon", "infirmiere", password, ("val-morin", "hautes-laurentides"))
     page.goto(CONSOLE)
     page.get_by_label("Courriel").fill(email)
     page.get_by_label("Mot de passe").fill(password)

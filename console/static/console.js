@@ -10,6 +10,14 @@ function escapeHtml(text) {
   return div.innerHTML;
 }
 
+// The server ends a live stream when the session ends (logout, expiry, new password): back to login.
+function endsWithSession(events) {
+  events.addEventListener("fin", () => {
+    events.close();
+    window.location.assign("/connexion");
+  });
+}
+
 // --- Queue --------------------------------------------------------------------------------------
 
 const waiting = document.getElementById("attente");
@@ -64,6 +72,7 @@ if (waiting) {
   }
 
   const events = new EventSource("/flux/file");
+  endsWithSession(events);
   events.addEventListener("file", (event) => {
     const state = JSON.parse(event.data);
     const arrived = state.attente.filter((row) => !known.has(row.id));
@@ -113,6 +122,7 @@ if (transcript) {
 
   const events = new EventSource(`/flux/tickets/${encodeURIComponent(ticket)}?apres=${encodeURIComponent(transcript.dataset.apres)}`);
   events.addEventListener("fil", (event) => add(JSON.parse(event.data)));
+  endsWithSession(events);
 
   const form = document.getElementById("repondre");
   if (form) {
