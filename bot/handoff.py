@@ -7,7 +7,7 @@ UPDATE (only a waiting, unclaimed ticket), checked by its row count, and the sch
 change who holds a ticket once claimed: exactly one clinician gets a ticket even when two click at
 the same moment.
 
-Redis keeps what is ephemeral: who is on duty (a heartbeat key per clinician) and the wake-up
+Redis keeps what is ephemeral: who is on duty (heartbeats per coop) and the wake-up
 signal of the console's live views (a pub/sub channel per ticket; the messages themselves are read
 from PostgreSQL).
 
@@ -23,7 +23,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,7 +39,7 @@ from bot.verification import CALL_SEPARATOR
 log = logging.getLogger(__name__)
 
 PREFIX = "coopsante:relais:"
-ON_DUTY = PREFIX + "garde:"  # one key per clinician with the console open, refreshed by a heartbeat
+ON_DUTY = PREFIX + "garde:"  # per coop, a sorted set: clinician with the console open -> last heartbeat
 WAKE = PREFIX + "reveil:"  # pub/sub channel per ticket: a new thread message (its id), to wake live views
 ON_DUTY_SECONDS = 60
 UNCLAIMED_RETENTION_DAYS = 7
@@ -407,14 +407,31 @@ class HandoffDesk:
         now = time.time()
         return [t for t in self.queue() if not t.wait_notice_sent and now - t.created >= timeout_seconds]
 
-    def heartbeat(self, clinician: str) -> None:
-        self.redis.set(ON_DUTY + clinician, "1", ex=ON_DUTY_SECONDS)
+    def heartbeat(self, clinician: str, coops: Iterable[str]) -> None:
+        """The clinician has the console open for these coops (their own): on duty for a minute more."""
+        now = time.time()
+        pipe = self.redis.pipeline(transaction=False)
+        for coop in coops:
+            pipe.zadd(ON_DUTY + coop, {clinician: now})
+            pipe.zremrangebyscore(ON_DUTY + coop, "-inf", now - ON_DUTY_SECONDS)
+            pipe.expire(ON_DUTY + coop, ON_DUTY_SECONDS)
+        pipe.execute()
 
-    def off_duty(self, clinician: str) -> None:
-        self.redis.delete(ON_DUTY + clinician)
+    def off_duty(self, clinician: str, coops: Iterable[str]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for coop in coops:
+            pipe.zrem(ON_DUTY + coop, clinician)
+        pipe.execute()
 
-    def on_duty(self) -> int:
-        return sum(1 for _ in self.redis.scan_iter(ON_DUTY + "*", count=100))
+    def on_duty(self, *coops: str) -> int:
+        """Clinicians on duty for any of these coops (every coop when none is named): a member of one
+        coop is answered live only by that coop's clinicians."""
+        keys = [ON_DUTY + c for c in coops] or list(self.redis.scan_iter(ON_DUTY + "*", count=100))
+        since = time.time() - ON_DUTY_SECONDS
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.zrangebyscore(key, since, "+inf")
+        return len({str(c) for found in pipe.execute() for c in found})
 
     # --- Retention and erasure ----------------------------------------------------------------------
 

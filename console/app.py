@@ -250,7 +250,7 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     session = _session(request)
     request.app[ACCOUNTS].log_out(session.token)
-    request.app[DESK].off_duty(session.clinician.email)
+    request.app[DESK].off_duty(session.clinician.email, session.clinician.coops)
     response = web.HTTPSeeOther("/connexion")
     response.del_cookie(COOKIE, path="/")
     raise response
@@ -286,7 +286,7 @@ async def queue_page(request: web.Request) -> web.Response:
     if not session.clinician.is_clinical:  # admins: the audit trail is their page
         raise web.HTTPSeeOther("/admin/journal")
     clinician = session.clinician
-    request.app[DESK].heartbeat(clinician.email)
+    request.app[DESK].heartbeat(clinician.email, clinician.coops)
     state = _queue_state(request.app[DESK], clinician)
     bookings = [
         b
@@ -300,7 +300,7 @@ def _queue_state(desk: HandoffDesk, clinician: Clinician) -> dict[str, Any]:
     return {
         "attente": [pages.ticket_row(t) for t in desk.queue() if sees_ticket(clinician, t)],
         "miens": [pages.ticket_row(t) for t in desk.claimed_by(clinician.email) if sees_ticket(clinician, t)],
-        "en_ligne": desk.on_duty(),
+        "en_ligne": desk.on_duty(*clinician.coops) if clinician.coops else 0,
     }
 
 
@@ -324,7 +324,7 @@ async def queue_stream(request: web.Request) -> web.StreamResponse:
             if current is None:
                 await stream.write(b"event: fin\ndata: {}\n\n")
                 break
-            desk.heartbeat(current.clinician.email)
+            desk.heartbeat(current.clinician.email, current.clinician.coops)
             state = json.dumps(_queue_state(desk, current.clinician), ensure_ascii=False)
             if state != last:
                 await stream.write(f"event: file\ndata: {state}\n\n".encode())
@@ -335,7 +335,7 @@ async def queue_stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
-        desk.off_duty(session.clinician.email)  # a closed stream is no longer a clinician on duty
+        desk.off_duty(session.clinician.email, session.clinician.coops)  # a closed stream: no longer on duty
     return stream
 
 
@@ -429,7 +429,7 @@ async def ticket_stream(request: web.Request) -> web.StreamResponse:
             if current is None or not sees_ticket(current.clinician, ticket):
                 await stream.write(b"event: fin\ndata: {}\n\n")
                 break
-            desk.heartbeat(current.clinician.email)
+            desk.heartbeat(current.clinician.email, current.clinician.coops)
             entries = await asyncio.to_thread(desk.wait_thread, ticket.id, after, THREAD_WAIT_MS)
             for entry in entries:
                 after = entry["id"]
@@ -439,7 +439,7 @@ async def ticket_stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
-        desk.off_duty(session.clinician.email)
+        desk.off_duty(session.clinician.email, session.clinician.coops)
     return stream
 
 

@@ -303,7 +303,8 @@ class Clinic:
         raise AssertionError("no eligible demo member")
 
     def on_duty(self) -> None:
-        self.services.handoff.heartbeat("infirmiere@demo.coopsante.example")
+        coops = list(self.services.content.coops)
+        self.services.handoff.heartbeat("infirmiere@demo.coopsante.example", coops)
 
     def conversation(self, channel: str = "web", sender: str | None = None, coop: str = "val-morin") -> Any:
         import uuid

@@ -206,8 +206,8 @@ def _http_session(email: str) -> tuple[urllib.request.OpenerDirector, str]:
 
 def test_nobody_answers_then_the_member_cancels(stack: object, stack_database: Any) -> None:
     desk = HandoffDesk(stack_database, stack_redis())
-    desk.heartbeat("garde@test.coop")  # someone on duty who never claims
     member = eligible_members()[-5]
+    desk.heartbeat("garde@test.coop", ["val-morin"])  # on duty for the coop texted (COOP_NUMBER), never claims
     assert "va vous écrire" in sms_member_asks_for_a_person(member)
     assert "811" in wait_sms(member.phone, "aucune infirmière n'a encore pu", timeout=25)
     ticket = desk.open_ticket_of(member.phone)

@@ -96,9 +96,14 @@ def test_overdue_tickets_and_clinicians_on_duty(database: Any, redis_client: Any
     desk.mark_wait_notice(late.id)
     assert desk.overdue(300) == []
     assert desk.on_duty() == 0
-    desk.heartbeat("inf@coop.example")
-    assert desk.on_duty() == 1
-    desk.off_duty("inf@coop.example")
+    desk.heartbeat("inf@coop.example", ["val-morin"])
+    assert desk.on_duty() == 1 and desk.on_duty("val-morin") == 1
+    assert desk.on_duty("hautes-laurentides") == 0  # another coop's members are not answered by her
+    desk.heartbeat("inf2@coop.example", ["val-morin", "hautes-laurentides"])
+    assert desk.on_duty("val-morin", "hautes-laurentides") == 2 and desk.on_duty("hautes-laurentides") == 1
+    desk.off_duty("inf@coop.example", ["val-morin"])
+    assert desk.on_duty("val-morin") == 1
+    desk.off_duty("inf2@coop.example", ["val-morin", "hautes-laurentides"])
     assert desk.on_duty() == 0
 
 

@@ -130,7 +130,7 @@ class _Turn:
         self.state.flow = None
         self.state.request = None
         self.state.warned = level
-        if level == "urgence" and self.s.handoff.on_duty() > 0:
+        if level == "urgence" and self.s.handoff.on_duty(self.s.content.coop(self.m.coop).id) > 0:
             # A clinician on duty can take an urgent case too, after the advice above.
             self.reply("relais.propose")
             self.start_request("relais", "urgence", announce=False)
@@ -805,7 +805,7 @@ class _Turn:
                 member_name=f"{member.first_name} {member.last_name}",
             )
         )
-        if desk.on_duty():
+        if desk.on_duty(ticket.coop):
             self.reply("relais.ouvert")
         else:
             self.reply("relais.personne")
