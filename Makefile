@@ -78,7 +78,7 @@ import-schedule: setup ## import availability (CSV, or .ics with ARGS="--clinici
 	@test -n "$(FILE)" || { echo "usage: make import-schedule FILE=dispo.csv"; exit 2; }
 	$(PY) -m tools.import_schedule "$(FILE)" $(ARGS)
 
-import-members: setup ## import a coop's member CSV into Redis: make import-members FILE=export.csv
+import-members: setup ## import a coop's member CSV into the registry (PostgreSQL): make import-members FILE=export.csv
 	@test -n "$(FILE)" || { echo "usage: make import-members FILE=export.csv"; exit 2; }
 	$(PY) -m tools.import_members "$(FILE)"
 

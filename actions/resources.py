@@ -6,6 +6,7 @@ import os
 from functools import cache
 
 import redis
+from sqlalchemy.engine import Engine
 
 from bot.answers import AnswerFinder, load_answer_finder
 from bot.attempts import AttemptLimiter
@@ -19,7 +20,8 @@ from bot.handoff import HandoffDesk
 from bot.ics import link_key
 from bot.member_store import MemberRegistry
 from bot.otp import OneTimeCodes
-from bot.privacy import request_erasure
+from bot.privacy import DataRights, MemberRecords
+from bot.records.database import engine_for
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
@@ -45,6 +47,15 @@ def redis_client() -> redis.Redis[str]:
 
 
 @cache
+def database() -> Engine:
+    """The system of record (DATABASE_URL); the engine connects on first use, not here."""
+    url = load_settings().database_url
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set: `make run` starts PostgreSQL and sets it")
+    return engine_for(url)
+
+
+@cache
 def finding_labels() -> dict[str, dict[str, str]]:
     return {f.id: dict(f.label) for f in load_table(load_settings().safety_dir).findings}
 
@@ -59,11 +70,20 @@ def sms_sender() -> SmsSender:
     return SmsSender(TwilioSettings.from_env(), OptOuts(redis_client()))
 
 
-def services(client: redis.Redis[str] | None = None) -> Services:
-    """Everything a turn needs, over one Redis (this process's own unless a test passes one)."""
+def services(client: redis.Redis[str] | None = None, engine: Engine | None = None) -> Services:
+    """Everything a turn needs, over one Redis and one PostgreSQL (this process's own unless a test
+    passes them)."""
     settings = load_settings()
     client = client if client is not None else redis_client()
-    registry = MemberRegistry(client)
+    engine = engine if engine is not None else database()
+    registry = MemberRegistry(engine)
+    audit = AuditLog(engine, settings.audit_retention_days)
+    consents = ConsentStore(engine, settings.consent_retention_days)
+    desk = HandoffDesk(client, settings.tracker_retention_seconds)
+    bookings = BookingStore(client)
+    # The stores that hold tickets and bookings erase a member's records once they are in
+    # PostgreSQL (issue 16, the `desk` branch); until then they are left out.
+    erasers: list[MemberRecords] = [s for s in (desk, bookings) if hasattr(s, "erase_member")]
 
     def send_code(phone: str, text: str, coop_id: str) -> None:
         coop = content().coop(coop_id)
@@ -75,17 +95,17 @@ def services(client: redis.Redis[str] | None = None) -> Services:
         answers=answer_finder(),
         labels=labels,
         consent_notice=load_notice(settings.content_dir),
-        consents=ConsentStore(client),
+        consents=consents,
         registry=registry,
-        verifier=Verifier(registry, AttemptLimiter(client), OneTimeCodes(client), AuditLog(client)),
+        verifier=Verifier(registry, AttemptLimiter(client), OneTimeCodes(client), audit),
         send_code=send_code,
         vouched_member=WebIdentities(client).member,
-        handoff=HandoffDesk(client, settings.tracker_retention_seconds),
+        handoff=desk,
         booking_rules=load_rules(settings.content_dir),
         availability=Availability(client),
-        bookings=BookingStore(client),
+        bookings=bookings,
         reminders=ReminderMarks(client),
-        erase=lambda sender: request_erasure(client, sender),
+        data_rights=DataRights(client, consents, erasers, desk, bookings),
         retention_days=settings.tracker_retention_days,
         public_base_url=base,
         ics_link=lambda booking_id: f"{base}/webhooks/web/rdv/{booking_id}.ics?cle={link_key(client, booking_id)}",

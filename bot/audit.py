@@ -1,34 +1,104 @@
-"""The audit trail: an append-only Redis stream of who did what, never the values typed.
+"""The audit trail: an append-only PostgreSQL table of who did what, never the values typed.
 
-Subjects (a phone, a member number) are stored as hashes, so the trail proves which attempts
-were made on an identity without holding it in clear. The trail is kept when a member's data is
-deleted: Law 25 lets a coop keep what it needs to account for accesses.
+Two kinds of entries, kept apart by a `kind` column: security events (`record`: login attempts,
+lock-outs, identity checks), whose subjects (a phone, a member number, a sender) are stored as
+pseudonyms, so the trail proves which attempts were made on an identity without holding it in
+clear; and access events (`access`: a clinician's access to a handoff, the staff account in
+clear). A trigger (migrations/versions/0003) refuses UPDATE and DELETE; the one exception is the
+retention purge (`purge_expired`), which may delete only entries older than the retention
+(AUDIT_RETENTION_DAYS, by default 365 days). The trail is kept when a member's data is erased:
+Law 25 lets a coop keep what it needs to account for accesses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, Table, Text, func, select, text
+from sqlalchemy.engine import Engine
 
 from bot.pseudonym import pseudonym
 
-STREAM = "coopsante:audit"
-MAX_ENTRIES = 1_000_000  # approximate cap, so the stream cannot grow without bound
+DEFAULT_RETENTION_DAYS = 365
+STREAM = "coopsante:audit"  # where today's Redis held it (tools/import_redis_records.py)
+KINDS = ("access", "security")
+FIELDS = {
+    "access": ("actor", "action", "ticket", "detail", "coop"),
+    "security": ("event", "outcome", "subjects"),
+}
+
+metadata = MetaData()
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("kind", Text, nullable=False),
+    *(
+        Column(name, Text, nullable=False, server_default="")
+        for name in sorted({*FIELDS["access"], *FIELDS["security"]})
+    ),
+)
 
 
-@dataclass(frozen=True)
 class AuditLog:
-    redis: Any
+    """The trail over a SQLAlchemy engine (bot/records/database.py)."""
+
+    def __init__(self, engine: Engine, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
+        self.engine = engine
+        self.retention_days = retention_days
+
+    def _add(self, **values: Any) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(audit.insert().values(**values))
 
     def record(self, event: str, outcome: str, *subjects: str) -> None:
-        fields = {"evenement": event, "resultat": outcome, "sujets": ",".join(pseudonym(s) for s in subjects)}
-        self.redis.xadd(STREAM, fields, maxlen=MAX_ENTRIES, approximate=True)
+        """A security event: login attempts, lock-outs, identity checks; subjects pseudonymised."""
+        self._add(kind="security", event=event, outcome=outcome, subjects=",".join(pseudonym(s) for s in subjects))
 
-    def access(self, actor: str, action: str, ticket: str, detail: str = "") -> None:
+    def access(self, actor: str, action: str, ticket: str, detail: str = "", coop: str = "") -> None:
         """A clinician's access to a handoff: who (the staff account, in clear), what, which ticket."""
-        fields = {"evenement": f"console.{action}", "acteur": actor, "ticket": ticket, "detail": detail}
-        self.redis.xadd(STREAM, fields, maxlen=MAX_ENTRIES, approximate=True)
+        self._add(kind="access", actor=actor, action=action, ticket=ticket, detail=detail, coop=coop)
 
-    def entries(self, count: int = 100) -> list[dict[str, str]]:
-        """The latest entries, newest first (for the admin page and the tests)."""
-        return [dict(fields, id=entry_id) for entry_id, fields in self.redis.xrevrange(STREAM, count=count)]
+    def entries(
+        self,
+        kind: str = "access",
+        coop: str | None = None,
+        actor: str | None = None,
+        ticket: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, str]]:
+        """Entries of one kind, newest first; `before` an entry id, for the next page."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        query = select(audit).where(audit.c.kind == kind)
+        for column, value in (("coop", coop), ("actor", actor), ("ticket", ticket)):
+            if value is not None:
+                query = query.where(audit.c[column] == value)
+        if before is not None:
+            if not str(before).isdigit():
+                return []
+            query = query.where(audit.c.id < int(before))
+        query = query.order_by(audit.c.id.desc()).limit(max(0, limit))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            {
+                "id": str(row.id),
+                "at": row.at.astimezone(UTC).isoformat(timespec="seconds"),
+                **{name: getattr(row, name) for name in FIELDS[kind]},
+            }
+            for row in rows
+        ]
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete the entries older than the retention (the only DELETE the trigger lets through)."""
+        cutoff = now - timedelta(days=self.retention_days)
+        with self.engine.begin() as connection:
+            connection.execute(
+                text("SELECT set_config('coopsante.audit_purge_before', :cutoff, true)"),
+                {"cutoff": cutoff.isoformat()},
+            )
+            return int(connection.execute(audit.delete().where(audit.c.at < cutoff)).rowcount)

@@ -26,6 +26,9 @@ class Settings:
     content_dir: Path
     safety_dir: Path
     default_coop: str | None
+    database_url: str = ""  # the system of record (PostgreSQL); `make run` starts one and sets it
+    audit_retention_days: float = 365
+    consent_retention_days: float = 365
 
     @property
     def redis(self) -> RedisAddress:
@@ -62,10 +65,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ValueError("TRACKER_RETENTION_DAYS must be positive")
     redis_url = env.get("REDIS_URL") or DEFAULT_REDIS_URL
     parse_redis_url(redis_url)  # refuse to start on a malformed URL
+    kept = {name: float(env.get(name.upper(), "365")) for name in ("audit_retention_days", "consent_retention_days")}
+    if min(kept.values()) <= 0:
+        raise ValueError("AUDIT_RETENTION_DAYS and CONSENT_RETENTION_DAYS must be positive")
     return Settings(
         redis_url=redis_url,
         tracker_retention_days=retention,
         content_dir=Path(env.get("CONTENT_DIR") or PROJECT_ROOT / "content"),
         safety_dir=Path(env.get("SAFETY_DIR") or PROJECT_ROOT / "safety"),
         default_coop=env.get("DEFAULT_COOP") or None,
+        database_url=env.get("DATABASE_URL", ""),
+        **kept,
     )

@@ -438,7 +438,18 @@ async def audit_page(request: web.Request) -> web.Response:
     if not session.clinician.is_admin:
         raise web.HTTPForbidden(text="Réservé à l'administration.")
     request.app[AUDIT].access(session.clinician.email, "journal", "")
-    return _html(pages.audit(session, request.app[AUDIT].entries(500)))
+    # The trail's own shape (bot/audit.py) in the page's former one, until the page is rewritten.
+    entries = [
+        {
+            "id": f"{int(datetime.fromisoformat(e['at']).timestamp() * 1000)}-0",
+            "acteur": e["actor"],
+            "evenement": f"console.{e['action']}",
+            "ticket": e["ticket"],
+            "detail": e["detail"],
+        }
+        for e in request.app[AUDIT].entries("access", limit=500)
+    ]
+    return _html(pages.audit(session, entries))
 
 
 # --- The no-answer timer --------------------------------------------------------------------------

@@ -766,12 +766,11 @@ class _Turn:
             if booking_member is not None:
                 self.after_booking_step(booking_flow.listing(booking_member, self.desk(), detail))
         elif request.goal == "donnees_voir":
-            consent = self.s.consents.entry(self.m.sender)
-            self.replies.append(Reply(data_summary(member, consent, self.s.retention_days, self.say)))
+            holdings = self.s.data_rights.holdings(self.m.sender, member, self.m.now)
+            self.replies.append(Reply(data_summary(member, holdings, self.s.retention_days, self.say)))
             self.end_request()
         elif request.goal == "donnees_effacer":
-            self.s.consents.withdraw(self.m.sender)
-            self.s.erase(self.m.sender)
+            self.s.data_rights.erase(self.m.sender, member)
             self.reply("donnees.effacees")
             self.outcome.erase = True
             self.outcome.member = ""

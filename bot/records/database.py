@@ -33,10 +33,30 @@ def _alembic_config(url: str):  # type: ignore[no-untyped-def]
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database at `url` to `revision` (the newest by default)."""
+    """Bring the database at `url` to `revision` (the newest by default): up, or down when the
+    database is newer than `revision` ("base" empties the schema)."""
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
-    command.upgrade(_alembic_config(url), revision)
+    config = _alembic_config(url)
+    engine = create_engine(url, future=True)
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    engine.dispose()
+    script = ScriptDirectory.from_config(config)
+    newer = current is not None and (
+        revision == "base"
+        or (
+            revision != "head"
+            and revision != current
+            and revision in {r.revision for r in script.iterate_revisions(current, "base")}
+        )
+    )
+    if newer:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
 
 
 def tables(engine: Engine) -> list[str]:
