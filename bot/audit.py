@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, Table, Text, func, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from bot.pseudonym import pseudonym
@@ -39,6 +40,7 @@ audit = Table(
         Column(name, Text, nullable=False, server_default="")
         for name in sorted({*FIELDS["access"], *FIELDS["security"]})
     ),
+    Column("origin", Text, unique=True),  # an imported entry's Redis stream id (tools/import_redis_records.py)
 )
 
 
@@ -102,3 +104,40 @@ class AuditLog:
                 {"cutoff": cutoff.isoformat()},
             )
             return int(connection.execute(audit.delete().where(audit.c.at < cutoff)).rowcount)
+
+
+def import_from_redis(redis: Any, engine: Engine) -> int:
+    """Copy the trail today's Redis stream holds (STREAM) into the table; entries already copied
+    are skipped (by their stream id), so running it twice adds nothing. How many were added."""
+    added = 0
+    last = "-"
+    while True:
+        batch = redis.xrange(STREAM, min=last, count=1000)
+        batch = [(entry_id, fields) for entry_id, fields in batch if entry_id != last]
+        if not batch:
+            return added
+        rows = []
+        for entry_id, fields in batch:
+            at = datetime.fromtimestamp(int(entry_id.split("-")[0]) / 1000, UTC)
+            event = fields.get("evenement", "")
+            if "acteur" in fields:
+                row = {
+                    "kind": "access",
+                    "actor": fields.get("acteur", ""),
+                    "action": event.removeprefix("console."),
+                    "ticket": fields.get("ticket", ""),
+                    "detail": fields.get("detail", ""),
+                }
+            else:
+                row = {
+                    "kind": "security",
+                    "event": event,
+                    "outcome": fields.get("resultat", ""),
+                    "subjects": fields.get("sujets", ""),  # pseudonyms already
+                }
+            blank = dict.fromkeys((*FIELDS["access"], *FIELDS["security"]), "")
+            rows.append({**blank, **row, "at": at, "origin": entry_id})
+        with engine.begin() as connection:
+            result = connection.execute(insert(audit).values(rows).on_conflict_do_nothing(index_elements=["origin"]))
+            added += int(result.rowcount)
+        last = batch[-1][0]

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, Table, Text, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from bot.pseudonym import pseudonym
@@ -34,6 +35,7 @@ consents = Table(
     Column("channel", Text, nullable=False),
     Column("answer", Text, nullable=False),  # oui, non, retire (withdrawn)
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("origin", Text, unique=True),  # an imported entry's Redis key (tools/import_redis_records.py)
 )
 
 
@@ -142,3 +144,30 @@ class ConsentStore:
         ).scalar_subquery()
         with self.engine.begin() as connection:
             return int(connection.execute(delete(consents).where(consents.c.subject.in_(stale))).rowcount)
+
+
+def import_from_redis(redis: Any, engine: Engine) -> int:
+    """Copy the consent records today's Redis holds (one hash per subject, KEY) into the history;
+    a record already copied is skipped, so running it twice adds nothing. How many were added."""
+    prefix = KEY.format("")
+    rows = []
+    for key in redis.scan_iter(match=prefix + "*", count=1000):
+        record = redis.hgetall(key)
+        if not record.get("reponse"):
+            continue
+        at = datetime.fromisoformat(record["horodatage"]) if record.get("horodatage") else datetime.now(UTC)
+        rows.append(
+            {
+                "subject": key[len(prefix) :],  # a pseudonym of the sender already
+                "version": record.get("version", ""),
+                "channel": record.get("canal", ""),
+                "answer": record["reponse"],
+                "at": at,
+                "origin": f"{key} {record.get('horodatage', '')}",
+            }
+        )
+    if not rows:
+        return 0
+    with engine.begin() as connection:
+        result = connection.execute(insert(consents).values(rows).on_conflict_do_nothing(index_elements=["origin"]))
+    return int(result.rowcount)

@@ -103,3 +103,12 @@ class MemberRegistry:
                     )
                 )
         return UpsertReport(created, updated, unchanged)
+
+
+LEGACY_MEMBER_KEY = "coopsante:membre:"  # where today's Redis holds the registry (one hash each)
+
+
+def import_from_redis(redis: Any, engine: Engine) -> UpsertReport:
+    """Copy the registry today's Redis holds into the table (an upsert: twice changes nothing)."""
+    records = [redis.hgetall(key) for key in redis.scan_iter(match=LEGACY_MEMBER_KEY + "*", count=1000)]
+    return MemberRegistry(engine).upsert(Member.from_record(r) for r in records if r.get("numero_membre"))

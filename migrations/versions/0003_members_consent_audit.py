@@ -4,7 +4,8 @@
 unique). `consents` is an append-only history of answers per subject (a pseudonym of the sender).
 `audit` is append-only: a trigger refuses every UPDATE, and every DELETE except the retention
 purge, which sets `coopsante.audit_purge_before` for its transaction and may delete only rows
-older than that instant (bot/audit.py, AuditLog.purge_expired).
+older than that instant (bot/audit.py, AuditLog.purge_expired). An entry imported from Redis
+(tools/import_redis_records.py) keeps where it came from in `origin`: importing twice adds nothing.
 
 Revision ID: 0003
 Revises: 0001
@@ -60,6 +61,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.Text, nullable=False),
         sa.Column("answer", sa.Text, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("origin", sa.Text, nullable=True, unique=True),  # an imported entry's Redis key
         sa.CheckConstraint("answer IN ('oui', 'non', 'retire')", name="consents_answer"),
     )
     op.create_index("consents_subject", "consents", ["subject", "id"])
@@ -76,6 +78,7 @@ def upgrade() -> None:
         sa.Column("ticket", sa.Text, nullable=False, server_default=""),
         sa.Column("detail", sa.Text, nullable=False, server_default=""),
         sa.Column("coop", sa.Text, nullable=False, server_default=""),
+        sa.Column("origin", sa.Text, nullable=True, unique=True),  # an imported entry's Redis stream id
         sa.CheckConstraint("kind IN ('access', 'security')", name="audit_kind"),
     )
     op.create_index("audit_kind_id", "audit", ["kind", "id"])
