@@ -1,5 +1,8 @@
 """Data rights (Law 25): what the bot holds about a member, and erasing it, on every channel.
 
+A phone a family shares is one SMS conversation: erasing one member's data forgets that
+conversation for the whole family, and the stores are given the phone as well as the member number.
+
 A member's records are found from what names them: the member number, the phone on file, the
 conversation asking, and every conversation whose tracker names the member (an SMS conversation
 is the phone's; a web session names the member number once identified; a phone call's names the
@@ -18,6 +21,7 @@ conversation instead of saving it (components/stores.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +30,7 @@ from typing import Any, Protocol
 from bot.consent import ConsentStore
 from bot.members import Member
 from bot.pseudonym import pseudonym
+from bot.verification import CALL_SEPARATOR, phone_of_sender
 
 ERASE_KEY = "coopsante:effacer:{}"
 ERASE_MARKER_SECONDS = 300
@@ -74,16 +79,19 @@ def _decoded(value: Any) -> str:
 def member_conversations(redis: Any, member_number: str, phones: Iterable[str]) -> list[str]:
     """Every conversation whose tracker names the member (its key or its content), or that a coop
     site vouched for as the member's (bot/web_identity.py)."""
+    phones = set(phones)
     wanted = [v for v in (member_number, *phones) if v]
+    # A whole value: "VM-000101" is not in "VM-0001012", "+18195550101" not in "+181955501012".
+    named = re.compile("|".join(f"(?<![0-9A-Za-z]){re.escape(v)}(?![0-9A-Za-z])" for v in wanted))
     vouched = {key.rsplit(":", 1)[-1] for key in _web_sessions_of(redis, member_number)}
     found = []
     for raw_key in redis.scan_iter(match=TRACKER_PREFIX + "*", count=500):
         key = _decoded(raw_key)
         sender = key[len(TRACKER_PREFIX) :]
         if (
-            any(v in sender for v in wanted)
+            phone_of_sender(sender) in phones
             or pseudonym(sender) in vouched
-            or any(v in _decoded(redis.get(key) or "") for v in wanted)
+            or named.search(_decoded(redis.get(key) or ""))
         ):
             found.append(sender)
     return sorted(found)
@@ -91,7 +99,8 @@ def member_conversations(redis: Any, member_number: str, phones: Iterable[str]) 
 
 def footprint(redis: Any, member: Member, sender: str) -> Footprint:
     """What names this member: their number, the phone on file (and the asking one), their conversations."""
-    phones = sorted({member.phone, *([sender] if sender.startswith("+") and sender[1:].isdigit() else [])})
+    asking = phone_of_sender(sender)
+    phones = sorted({member.phone, *([asking] if asking else [])})
     conversations = sorted({sender, *phones, *member_conversations(redis, member.number, phones)})
     return Footprint(member.number, tuple(phones), tuple(conversations))
 
@@ -102,7 +111,11 @@ def _keys_naming(redis: Any, names: set[str]) -> list[str]:
         key = _decoded(raw_key)
         if key.startswith(KEPT_PREFIXES):
             continue
-        if any(name in key for name in names):
+        # Whole parts only: "VM-000101" names coopsante:otp:VM-000101, not coopsante:otp:VM-0001012.
+        parts = set(re.split(f"[:{CALL_SEPARATOR}]", key))
+        if key.startswith(TRACKER_PREFIX):
+            parts.add(key[len(TRACKER_PREFIX) :])  # a conversation's id, whatever it holds
+        if parts & names:
             found.append(key)
     return found
 
