@@ -105,7 +105,7 @@ def services(client: redis.Redis[str] | None = None, engine: Engine | None = Non
         availability=Availability(client),
         bookings=bookings,
         reminders=ReminderMarks(client),
-        data_rights=DataRights(client, consents, erasers, desk, bookings),
+        data_rights=DataRights(client, consents, erasers, desk, bookings, audit),
         retention_days=settings.tracker_retention_days,
         public_base_url=base,
         ics_link=lambda booking_id: f"{base}/webhooks/web/rdv/{booking_id}.ics?cle={link_key(client, booking_id)}",

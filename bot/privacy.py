@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.audit import AuditLog
 from bot.consent import ConsentStore
 from bot.members import Member
 from bot.pseudonym import pseudonym
@@ -186,10 +187,13 @@ class DataRights:
     stores: Sequence[MemberRecords]
     desk: Any
     bookings: Any
+    audit: AuditLog | None = None  # each request is recorded, its subject pseudonymised
 
     def holdings(self, sender: str, member: Member, now: datetime) -> Holdings:
         found = footprint(self.redis, member, sender)
         tickets = {t.id for t in (self.desk.open_ticket_of(c) for c in found.conversations) if t is not None}
+        if self.audit is not None:
+            self.audit.record("droits_acces", "fait", member.number)
         return Holdings(
             consent=self.consents.entry(sender),
             conversations=len(found.conversations),
@@ -198,7 +202,10 @@ class DataRights:
         )
 
     def erase(self, sender: str, member: Member) -> ErasureReport:
-        return erase_member(self.redis, self.consents, self.stores, member, sender)
+        report = erase_member(self.redis, self.consents, self.stores, member, sender)
+        if self.audit is not None:
+            self.audit.record("droits_effacement", "fait", member.number)
+        return report
 
 
 def data_summary(member: Member, holdings: Holdings, retention_days: float, say: Callable[..., str]) -> str:

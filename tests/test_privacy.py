@@ -95,7 +95,7 @@ def a_member_everywhere(redis: Any, database: Any) -> tuple[DataRights, StandIn,
     AuditLog(database).record("verification_sms", "reussie", PHONE, GISELE.number)
     desk = StandIn([Held(GISELE.number, "web-gisele", PHONE), Held(OTHER.number, "web-paul", OTHER.phone)])
     bookings = StandIn([Held(GISELE.number, PHONE, PHONE), Held(OTHER.number, "web-paul", OTHER.phone)])
-    return DataRights(redis, consents, [desk, bookings], desk, bookings), desk, bookings
+    return DataRights(redis, consents, [desk, bookings], desk, bookings, AuditLog(database)), desk, bookings
 
 
 def everything(redis: Any, database: Any) -> str:
@@ -128,7 +128,7 @@ def test_an_erasure_over_sms_covers_every_channel_and_every_store(redis_client: 
     # Another member's records, the audit trail and the coop's member file stay.
     assert redis_client.exists(TRACKER_PREFIX + "web-paul") and WebIdentities(redis_client).member("web-paul")
     assert redis_client.exists(f"coopsante:otp:{GISELE.number}2") and redis_client.exists(TRACKER_PREFIX + "web-near")
-    assert AuditLog(database).entries("security")
+    assert [e["event"] for e in AuditLog(database).entries("security")] == ["droits_effacement", "verification_sms"]
     assert MemberRegistry(database).get(GISELE.number) == GISELE
 
 
