@@ -152,3 +152,14 @@ def test_a_member_who_erases_by_sms_is_told_what_stays(clinic: Any) -> None:
     assert conversation.erased
     assert not clinic.redis.exists(TRACKER_PREFIX + "web-elsewhere")
     assert clinic.services.consents.history("web-elsewhere") == []
+
+
+def test_an_erasure_asked_in_the_middle_of_a_form_is_done(clinic: Any) -> None:
+    """It was taken for a wrong answer to the form's question ("Pour continuer: ...")."""
+    member = clinic.eligible_member()
+    conversation = clinic.conversation("sms", sender=member.phone)
+    conversation.say("je voudrais un rendez-vous avec un médecin pour une verrue")
+    conversation.say("oui")
+    assert "pour vous" in conversation.text(member.birth_date.isoformat())
+    assert "effacé" in conversation.text("effacez mes données") and conversation.erased
+    assert clinic.services.consents.history(member.phone) == []

@@ -183,6 +183,11 @@ class _Turn:
             self.reply("flux.quitte")
             self.end_request()
             return True
+        request = self.state.request
+        act = self.act()
+        if act in ("donnees_voir", "donnees_effacer") and (request is None or request.goal != act):
+            self.let_go()  # a data-rights request is never an answer to a form: it goes its own way
+            return False
         handler = {
             "alarme": self.flow_red_flags,
             "consentement": self.flow_consent,
