@@ -7,7 +7,7 @@ DEFAULT_DATA := ../shared/samples/triage_sample.csv
 DATA ?= $(DEFAULT_DATA)
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps shell clean
+.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps purge import-redis shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -77,7 +77,7 @@ import-schedule: setup ## import availability (CSV, or .ics with ARGS="--clinici
 	@test -n "$(FILE)" || { echo "usage: make import-schedule FILE=dispo.csv"; exit 2; }
 	$(PY) -m tools.import_schedule "$(FILE)" $(ARGS)
 
-import-members: setup ## import a coop's member CSV into Redis: make import-members FILE=export.csv
+import-members: setup ## import a coop's member CSV into the registry (PostgreSQL): make import-members FILE=export.csv
 	@test -n "$(FILE)" || { echo "usage: make import-members FILE=export.csv"; exit 2; }
 	$(PY) -m tools.import_members "$(FILE)"
 
@@ -85,6 +85,11 @@ audit-deps: ## known vulnerabilities of the lock (requirements/constraints.txt),
 	@test -x .run/audit/bin/pip-audit || { python3 -m venv .run/audit && .run/audit/bin/pip install -q -r requirements/audit.txt; }
 	.run/audit/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
 	  --vulnerability-service $(or $(SERVICE),pypi) -r requirements/constraints.txt
+purge: setup ## remove the records past their retention (audit, consent) from PostgreSQL; run daily
+	$(PY) -m tools.purge_records
+
+import-redis: setup ## copy the records today's Redis holds (members, consent, audit...) into PostgreSQL; twice adds nothing
+	$(PY) -m tools.import_redis_records
 
 shell: train ## talk to the bot in the terminal (needs `make run`'s Redis and actions, or its own)
 	$(RASA) shell --model models/coop-sante.tar.gz -p 5006

@@ -22,7 +22,7 @@ from bot.handoff import HandoffDesk
 from bot.ics import link_key
 from bot.member_store import MemberRegistry
 from bot.otp import OneTimeCodes
-from bot.privacy import request_erasure
+from bot.privacy import DataRights
 from bot.records.database import shared_engine
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.sms_keywords import OptOuts
@@ -82,11 +82,16 @@ def send_in_background(sender: SmsSender, phone: str, text: str, from_number: st
 
 
 def services(client: redis.Redis[str] | None = None, engine: Engine | None = None) -> Services:
-    """Everything a turn needs, over one Redis and one PostgreSQL (this process's own unless a test passes them)."""
+    """Everything a turn needs, over one Redis and one PostgreSQL (this process's own unless a test
+    passes them)."""
     settings = load_settings()
     client = client if client is not None else redis_client()
     engine = engine if engine is not None else shared_engine(settings.database_url)
-    registry = MemberRegistry(client)
+    registry = MemberRegistry(engine)
+    audit = AuditLog(engine, settings.audit_retention_days)
+    consents = ConsentStore(engine, settings.consent_retention_days)
+    desk = HandoffDesk(engine, client, settings.tracker_retention_seconds)
+    bookings = BookingStore(engine)
 
     def send_code(phone: str, text: str, coop_id: str) -> None:
         coop = content().coop(coop_id)
@@ -98,17 +103,17 @@ def services(client: redis.Redis[str] | None = None, engine: Engine | None = Non
         answers=answer_finder(),
         labels=labels,
         consent_notice=load_notice(settings.content_dir),
-        consents=ConsentStore(client),
+        consents=consents,
         registry=registry,
-        verifier=Verifier(registry, AttemptLimiter(client), OneTimeCodes(client), AuditLog(client)),
+        verifier=Verifier(registry, AttemptLimiter(client), OneTimeCodes(client), audit),
         send_code=send_code,
         vouched_member=WebIdentities(client).member,
-        handoff=HandoffDesk(engine, client, settings.tracker_retention_seconds),
+        handoff=desk,
         booking_rules=load_rules(settings.content_dir),
         availability=Availability(engine),
-        bookings=BookingStore(engine),
+        bookings=bookings,
         reminders=ReminderMarks(client),
-        erase=lambda sender: request_erasure(client, sender),
+        data_rights=DataRights(client, consents, [desk, bookings], desk, bookings, audit),
         retention_days=settings.tracker_retention_days,
         public_base_url=base,
         ics_link=lambda booking_id: f"{base}/webhooks/web/rdv/{booking_id}.ics?cle={link_key(client, booking_id)}",

@@ -27,7 +27,7 @@ MAX_SMS_SEGMENTS = 3
 CALL_VALUES = frozenset(
     {"code", "prenom", "jours", "date", "modalite", "clinicien", "rejoindre", "rdv", "delai", "lien", "constats",
      "numero", "membre_nom", "naissance", "fin_telephone", "statut", "consentement", "reponse", "version",
-     "numeros", "limite"}
+     "numeros", "limite", "conversations", "demandes"}
 )  # fmt: skip
 
 

@@ -54,6 +54,8 @@ class Settings:
     web_jwt_secret: str = ""
     web_jwt_audience: str = DEFAULT_JWT_AUDIENCE
     web_jwt_issuers: tuple[str, ...] = ()
+    audit_retention_days: float = 365
+    consent_retention_days: float = 365
 
     @property
     def redis(self) -> RedisAddress:
@@ -137,6 +139,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not database_url.startswith(("postgresql://", "postgresql+psycopg2://")):
         raise ValueError("DATABASE_URL must start with postgresql://")
+    kept = {name: float(env.get(name.upper(), "365")) for name in ("audit_retention_days", "consent_retention_days")}
+    if min(kept.values()) <= 0:
+        raise ValueError("AUDIT_RETENTION_DAYS and CONSENT_RETENTION_DAYS must be positive")
     return Settings(
         redis_url=redis_url,
         database_url=database_url,
@@ -149,6 +154,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         web_jwt_secret=env.get("WEB_JWT_SECRET", ""),
         web_jwt_audience=env.get("WEB_JWT_AUDIENCE") or DEFAULT_JWT_AUDIENCE,
         web_jwt_issuers=tuple(i.strip() for i in env.get("WEB_JWT_ISSUERS", "").split(",") if i.strip()),
+        **kept,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import Any
@@ -40,6 +41,7 @@ SEEN_KEY = "coopsante:sms:vu:"  # MessageSids already taken in, so a retry is ha
 SEEN_SECONDS = 48 * 3600  # longer than Twilio retries for
 CHOICES_KEY = "coopsante:sms:choix:"  # what "1", "2"... mean in the member's next reply
 CHOICES_SECONDS = 24 * 3600
+DELIVERY_SECONDS = 30 * 86400  # failed deliveries are kept a month (bot/records/retention.py)
 DELIVERY_STREAM = "coopsante:sms:livraison"  # failed deliveries, without the phone or the text
 FAILED_STATUSES = {"failed", "undelivered"}
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -146,12 +148,7 @@ class SmsInput(InputChannel):
             state = form.get("MessageStatus") or form.get("SmsStatus") or ""
             if state in FAILED_STATUSES:
                 code = form.get("ErrorCode", "")
-                self.redis.xadd(
-                    DELIVERY_STREAM,
-                    {"sid": form.get("MessageSid", ""), "statut": state, "erreur": code},
-                    maxlen=100_000,
-                    approximate=True,
-                )
+                record_delivery_failure(self.redis, form.get("MessageSid", ""), state, code)
                 if code == "21610" and form.get("To"):  # the carrier says the member replied STOP
                     OptOuts(self.redis).stop(form["To"], "carrier")
                 log.warning("sms.delivery_failed sid=%s status=%s code=%s", form.get("MessageSid"), state, code)
@@ -260,3 +257,14 @@ class SmsInput(InputChannel):
 
 def _twiml() -> HTTPResponse:
     return response.text(TWIML_EMPTY, content_type="text/xml")
+
+
+def record_delivery_failure(client: Any, sid: str, state: str, code: str, now: float | None = None) -> None:
+    """Note a failed delivery (never the phone or the text); entries older than a month are trimmed
+    and the stream expires a month after the last failure."""
+    now = time.time() if now is None else now
+    oldest = f"{int((now - DELIVERY_SECONDS) * 1000)}-0"
+    pipe = client.pipeline(transaction=True)
+    pipe.xadd(DELIVERY_STREAM, {"sid": sid, "statut": state, "erreur": code}, minid=oldest, approximate=False)
+    pipe.expire(DELIVERY_STREAM, DELIVERY_SECONDS)
+    pipe.execute()

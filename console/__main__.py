@@ -31,13 +31,16 @@ def main() -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs hold ticket ids, not needed in logs
 
     settings = load_settings()
+    if not settings.database_url:
+        raise SystemExit("DATABASE_URL is not set: `make run` starts PostgreSQL and sets it")
+    database = engine_for(settings.database_url)
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
     content = load_content(settings.content_dir, settings.default_coop)
     options = settings_from_env()
     app = make_app(
-        desk=HandoffDesk(engine_for(settings.database_url), client, settings.tracker_retention_seconds),
+        desk=HandoffDesk(database, client, settings.tracker_retention_seconds),
         accounts=ClinicianAccounts(client),
-        audit=AuditLog(client),
+        audit=AuditLog(database, settings.audit_retention_days),
         delivery=MemberDelivery(SmsSender(TwilioSettings.from_env(), OptOuts(client)), content, settings.redis_url),
         content=content,
         timeout_seconds=options["timeout"],

@@ -34,6 +34,8 @@ from bot.bookings import BookingStore, ReminderMarks
 from bot.clinicians import CLINICAL_ROLES, Clinician, ClinicianAccounts, Session
 from bot.content import Content
 from bot.handoff import OUTCOMES, HandoffDesk, Ticket
+from bot.records.retention import purge_all, record_stores
+from bot.settings import load_settings
 from console import pages
 from console.access import BreakGlass, clean_reason, needs_break_glass, sees_audit_of, sees_ticket
 from console.delivery import MemberDelivery, resume_events
@@ -630,7 +632,7 @@ async def audit_page(request: web.Request) -> web.Response:
         found = [e for c in coops for e in request.app[AUDIT].entries(kind, c, actor, ticket, before, AUDIT_PAGE)]
     except ValueError as error:
         raise web.HTTPBadRequest(text="Filtre invalide.") from error
-    entries = sorted(found, key=lambda e: tuple(int(x) for x in e["id"].split("-")), reverse=True)[:AUDIT_PAGE]
+    entries = sorted(found, key=lambda e: int(e["id"]), reverse=True)[:AUDIT_PAGE]
     request.app[AUDIT].access(clinician.email, "journal", "", kind, coop or "")
     filters = {"type": "securite" if kind == "security" else "acces", "coop": coop or "", "acteur": actor or ""}
     filters["dossier"] = ticket or ""
@@ -677,10 +679,10 @@ async def _no_answer_timer(app: web.Application) -> None:
 
 
 def _purge_expired(app: web.Application) -> None:
-    """The records past their retention (bot/handoff.py, bot/bookings.py, bot/availability.py)."""
-    now = datetime.now(QUEBEC)
-    counts = (app[DESK].purge_expired(now), app[BOOKINGS].purge_expired(now), app[AVAILABILITY].purge_expired(now))
-    log.info("console.purged tickets=%d bookings=%d blocks=%d", *counts)
+    """The records past their retention, in every store of the system of record (bot/records/retention.py)."""
+    desk = app[DESK]
+    counts = purge_all(record_stores(desk.engine, desk.redis, load_settings()), datetime.now(QUEBEC))
+    log.info("console.purged %s", " ".join(f"{name}={count}" for name, count in counts.items()))
 
 
 async def _send_reminders(app: web.Application) -> None:

@@ -346,12 +346,12 @@ def audit(
     security = filters.get("type") == "securite"
     rows = "".join(
         "<tr>"
-        f"<td>{escape(_stamp(e['id']))}</td>"
-        f"<td>{escape(e.get('acteur', '') or e.get('sujets', '')[:12])}</td>"
-        f"<td>{escape(e.get('evenement', ''))}</td>"
+        f"<td>{escape(_stamp(e['at']))}</td>"
+        f"<td>{escape(e.get('actor', '') or e.get('subjects', '')[:12])}</td>"
+        f"<td>{escape('console.' + e['action'] if e.get('action') else e.get('event', ''))}</td>"
         f"<td>{escape(e.get('coop', ''))}</td>"
         f"<td>{escape(e.get('ticket', ''))}</td>"
-        f"<td>{escape(e.get('detail', '') or e.get('resultat', ''))}</td>"
+        f"<td>{escape(e.get('detail', '') or e.get('outcome', ''))}</td>"
         "</tr>"
         for e in entries
     )
@@ -389,7 +389,7 @@ def audit(
     caption = "Journal de sécurité" if security else "Journal des accès"
     body = (
         f"{form}<p>{len(entries)} entrées, de la plus récente à la plus ancienne"
-        f"{' (avant ' + escape(_stamp(before)) + ')' if before else ''}.</p>"
+        f"{' (avant l’entrée ' + escape(before) + ')' if before else ''}.</p>"
         f'<table class="journal"><caption>{caption}</caption><thead><tr>'
         '<th scope="col">Date</th><th scope="col">Qui</th><th scope="col">Action</th><th scope="col">Coop</th>'
         '<th scope="col">Dossier</th><th scope="col">Détail</th></tr></thead>'
@@ -398,12 +398,13 @@ def audit(
     return _page("Journal des accès", body, session)
 
 
-def _stamp(entry_id: str) -> str:
+def _stamp(at: str) -> str:
+    """An entry's time (ISO 8601, UTC) in Quebec's time."""
     try:
-        epoch = int(entry_id.split("-")[0]) / 1000
+        moment = datetime.fromisoformat(at)
     except ValueError:
         return ""
-    return datetime.fromtimestamp(epoch, QUEBEC).strftime("%Y-%m-%d %H h %M")
+    return moment.astimezone(QUEBEC).strftime("%Y-%m-%d %H h %M")
 
 
 def accounts(session: Session, everyone: Sequence[Clinician]) -> str:

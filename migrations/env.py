@@ -22,4 +22,7 @@ else:
         context.configure(connection=connection, transaction_per_migration=True)
         with context.begin_transaction():
             context.run_migrations()
+        # A future-style connection may have begun a transaction of its own (reading the version
+        # table) that the block above then joins: without this commit a downgrade is rolled back.
+        connection.commit()
     engine.dispose()

@@ -280,7 +280,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @dataclass
 class Clinic:
-    """A coop as the dialogue tests see it: real Redis stores, demo members and availability,
+    """A coop as the dialogue tests see it: real Redis and PostgreSQL stores, demo members and availability,
     and the SMS codes the assistant sent (the outside world's boundary)."""
 
     services: Any
@@ -326,7 +326,7 @@ def clinic(redis_client: Any, database: Any, triage: Triage) -> Clinic:
     from bot.members import parse_registry
     from tools.demo_members import demo_registry_csv
 
-    MemberRegistry(redis_client).upsert(parse_registry(demo_registry_csv()).members)
+    MemberRegistry(database).upsert(parse_registry(demo_registry_csv()).members)
     Availability(database).add(demo_blocks((datetime.now(QUEBEC) + timedelta(days=1)).date()))
     built = services(redis_client, database)
     sent: list[tuple[str, str]] = []

@@ -104,16 +104,15 @@ def test_the_migration_moves_every_pseudonym_to_the_keyed_one(redis_client: Any)
     from datetime import date
 
     from bot.handoff import LEGACY_TICKET, new_ticket_id
-    from bot.member_store import MemberRegistry
+    from bot.member_store import LEGACY_MEMBER_KEY
     from bot.members import Member
     from bot.pseudonym import pseudonym, unkeyed_pseudonym
     from bot.sms_keywords import OptOuts
     from tools.rekey_pseudonyms import BY_CONVERSATION, rekey
 
     phone, stranger = "+18195550101", "+18195550999"
-    MemberRegistry(redis_client).upsert(
-        [Member("VM-000101", "Gisèle", "T", date(1948, 3, 12), phone, "Coop", "actif", None)]
-    )
+    gisele = Member("VM-000101", "Gisèle", "T", date(1948, 3, 12), phone, "Coop", "actif", None)
+    redis_client.hset(LEGACY_MEMBER_KEY + gisele.number, mapping=gisele.to_record())  # the registry before PostgreSQL
     ticket = new_ticket_id()  # an open ticket and its index as the Redis layout before PostgreSQL kept them
     redis_client.hset(
         LEGACY_TICKET + ticket,

@@ -121,7 +121,7 @@ async def running_console(redis_url: str, redis: Any, content: Content) -> Async
     app = make_app(
         desk=desk_of(redis),
         accounts=ClinicianAccounts(redis),
-        audit=AuditLog(redis),
+        audit=AuditLog(records()),
         delivery=delivery,
         content=content,
         timeout_seconds=300,
@@ -191,8 +191,8 @@ def test_a_clinician_sees_only_their_coops_tickets(redis_url: str, redis_client:
             assert (await console.post(f"/tickets/{other.id}/{action}", {"texte": "x"})).status == 404
         assert (await console.client.get("/tickets/T000000-nexistepas")).status == 404  # reads the same
         assert desk_of(redis_client).get(other.id).status == "attente"  # type: ignore[union-attr]
-        refused = AuditLog(redis_client).entries(actor="a@coop.example", ticket=other.id)
-        assert len(refused) == 6 and {e["evenement"] for e in refused} == {"console.refus_autre_coop"}
+        refused = AuditLog(records()).entries(actor="a@coop.example", ticket=other.id)
+        assert len(refused) == 6 and {e["action"] for e in refused} == {"refus_autre_coop"}
         assert {e["coop"] for e in refused} == {COOP_B}  # B's admin sees the attempt on B's ticket
         assert (await console.post(f"/tickets/{mine.id}/prendre")).status == 200
 
@@ -231,7 +231,7 @@ def test_a_coop_admin_sees_no_clinical_content(redis_url: str, redis_client: Any
 
 def test_the_audit_page_follows_coops(redis_url: str, redis_client: Any, content: Content) -> None:
     accounts(redis_client)
-    audit = AuditLog(redis_client)
+    audit = AuditLog(records())
     audit.access("a@coop.example", "consultation", "T-A", coop=COOP_A)
     audit.access("b@coop.example", "consultation", "T-B", coop=COOP_B)
     audit.record("verification_sms", "echec", "+18195550101")
@@ -281,8 +281,8 @@ def test_a_closed_ticket_needs_break_glass(redis_url: str, redis_client: Any, co
         assert granted.status == 303
         page = await console.client.get(f"/tickets/{ticket.id}")
         assert page.status == 200 and "mal de dos" in await page.text()
-        logged = AuditLog(redis_client).entries(actor="a2@coop.example", ticket=ticket.id)
-        assert any(e["evenement"] == "console.bris_de_verre" and e["detail"] == reason for e in logged)
+        logged = AuditLog(records()).entries(actor="a2@coop.example", ticket=ticket.id)
+        assert any(e["action"] == "bris_de_verre" and e["detail"] == reason for e in logged)
         await console.post("/deconnexion")
         await console.log_in("b@coop.example")  # another coop: no break-glass either, just missing
         assert (await console.post(f"/tickets/{ticket.id}/bris-de-verre", {"raison": reason})).status == 404
@@ -384,8 +384,8 @@ def test_streams_end_with_the_session(redis_url: str, redis_client: Any, content
         assert desk.on_duty() == 1
         thread = await console.client.get(f"/flux/tickets/{ticket.id}")
         assert thread.status == 200
-        opened = AuditLog(redis_client).entries(actor="a@coop.example", ticket=ticket.id)
-        assert [e["evenement"] for e in opened] == ["console.flux"]
+        opened = AuditLog(records()).entries(actor="a@coop.example", ticket=ticket.id)
+        assert [e["action"] for e in opened] == ["flux"]
         found.set_password("a@coop.example", "un tout nouveau mot de passe")  # ends every session
         assert b"event: fin" in await _read_until(queue, b"event: fin")
         assert b"event: fin" in await _read_until(thread, b"event: fin")
@@ -476,8 +476,8 @@ def test_a_stranger_slows_logins_down_but_cannot_lock_the_owner_out(
         started = time.monotonic()
         answer = await console.log_in("a@coop.example")
         assert answer.status == 429 and time.monotonic() - started < 5
-        security = AuditLog(redis_client).entries("security", actor="a@coop.example")
-        assert security[0]["evenement"] == "console.connexion" and security[0]["resultat"] == "bloquee"
+        security = AuditLog(records()).entries("security", actor="a@coop.example")
+        assert security[0]["event"] == "console.connexion" and security[0]["outcome"] == "bloquee"
 
     run(redis_url, redis_client, content, scenario)
 
@@ -553,7 +553,7 @@ def test_a_closed_tickets_transcript_ends_at_its_closing() -> None:
 
 def test_the_audit_page_pages_older_and_newer(redis_url: str, redis_client: Any, content: Content) -> None:
     accounts(redis_client)
-    audit = AuditLog(redis_client)
+    audit = AuditLog(records())
     for index in range(120):
         audit.access("a@coop.example", "consultation", f"T-{index:03d}", coop=COOP_A)
 

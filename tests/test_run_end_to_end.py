@@ -95,7 +95,7 @@ def test_a_verified_member_erases_the_conversation(stack: subprocess.Popen[str])
     say("oui", sender)
     say(member.birth_date.isoformat(), sender)
     assert [k for k in client.keys("*tracker*") if sender.encode() in k]
-    assert "effacées" in " ".join(say("effacez mes données", sender))
+    assert "effacés" in " ".join(say("effacez mes données", sender))
     assert not [k for k in client.keys("*tracker*") if sender.encode() in k]
 
 

@@ -208,3 +208,76 @@ def test_every_reply_is_gsm7_and_at_most_3_segments(stack: object) -> None:
     for message in sent_to(phone):
         assert segment_count(message["body"]) <= 3
         assert int(message["num_segments"]) <= 3
+
+
+@pytest.fixture(scope="module")
+def erased_over_sms(stack: object, database_url: str) -> tuple[Member, list[str]]:
+    """A member opens a ticket and books a consultation over SMS, then erases their data over SMS;
+    what is left: every Redis key with its value and every PostgreSQL row but the coop's member
+    file, one line each."""
+    from sqlalchemy import create_engine
+
+    from tests.footprint import database_dump, redis_dump
+    from tests.test_console_browser import eligible_members
+
+    member = eligible_members()[3]  # a family's phone; the single-phone members serve other tests
+    phone = member.phone
+    exchange("je voudrais parler à une infirmière, j'ai mal au dos depuis hier", phone)
+    exchange("oui", phone)  # consent
+    exchange(member.birth_date.strftime("%d/%m/%Y"), phone)
+    exchange("pour moi", phone)
+    assert "infirmi" in exchange("depuis hier", phone).lower()  # the ticket is open
+    exchange("annuler", phone)  # the member lets it go: the closed ticket is kept, naming them
+    exchange("je voudrais un rendez-vous pour une verrue", phone)
+    exchange("pour moi", phone)
+    exchange("depuis deux semaines", phone)
+    exchange("téléphone", phone)
+    exchange("la semaine prochaine", phone)
+    assert "réservé" in exchange("1", phone)
+    reply = exchange("effacez mes données", phone)
+    assert "effacé" in reply and "dossier de membre" in reply
+    time.sleep(1.5)  # the tracker store forgets the conversation once the turn ends
+
+    client = redis.Redis(port=PORTS["REDIS_PORT"], decode_responses=True)
+    engine = create_engine(database_url.rsplit("/", 1)[0] + "/stack", future=True)
+    left = (redis_dump(client) + "\n" + database_dump(engine)).splitlines()
+    engine.dispose()
+    return member, left
+
+
+def naming(member: Member, lines: list[str]) -> list[str]:
+    names = (member.phone, member.phone[2:], member.number, f"{member.first_name} {member.last_name}")
+    return [line for line in lines if any(name in line for name in names)]
+
+
+def test_a_member_erased_over_sms_leaves_no_conversation_consent_or_key_that_names_them(
+    erased_over_sms: tuple[Member, list[str]],
+) -> None:
+    """What this branch erases: conversations, consent, every Redis key that names the member.
+    Tickets and bookings (`coopsante:relais:`, `coopsante:rdv:`) are the next test's."""
+    member, left = erased_over_sms
+    desk_records = ("coopsante:relais:", "coopsante:rdv:")
+    assert [line for line in naming(member, left) if not line.startswith(desk_records)] == []
+
+
+def test_a_member_erased_over_sms_leaves_nothing_that_names_them(erased_over_sms: tuple[Member, list[str]]) -> None:
+    """Issue 16's done-when: after a ticket, a booking and an erasure over SMS, no Redis key or
+    value and no PostgreSQL row (the coop's member file aside) names the member."""
+    member, left = erased_over_sms
+    assert naming(member, left) == []
+
+
+def test_every_key_the_stack_wrote_has_a_retention_rule(stack: object) -> None:
+    """Drive the stack (every test of this module before this one), then check each Redis key: its
+    family has a rule, and a key whose family expires has a TTL (bot/records/retention.py)."""
+    from bot.records.retention import rule_for
+
+    exchange("c'est quoi vos heures d'ouverture?", new_phone())
+    client = redis.Redis(port=PORTS["REDIS_PORT"], decode_responses=True)
+    keys = list(client.scan_iter("*"))
+    assert keys
+    for key in keys:
+        rule = rule_for(key)
+        assert rule is not None, f"{key}: no retention rule"
+        if rule.kind == "expiry":
+            assert client.ttl(key) > 0, f"{key}: its family expires, but the key has no TTL"

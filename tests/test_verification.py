@@ -1,4 +1,4 @@
-"""Identity checks against a real Redis: families, wrong dates, locks, codes, no leaks."""
+"""Identity checks against real Redis and PostgreSQL: families, wrong dates, locks, codes, no leaks."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ REJEAN = Member("VM-000102", "Réjean", "Tremblay", date(1946, 11, 2), PHONE, "C
 
 
 @pytest.fixture
-def verifier(redis_client: Any) -> Verifier:
-    registry = MemberRegistry(redis_client)
+def verifier(redis_client: Any, database: Any) -> Verifier:
+    registry = MemberRegistry(database)
     registry.upsert([GISELE, REJEAN])
-    return Verifier(registry, AttemptLimiter(redis_client), OneTimeCodes(redis_client), AuditLog(redis_client))
+    return Verifier(registry, AttemptLimiter(redis_client), OneTimeCodes(redis_client), AuditLog(database))
 
 
 def test_a_family_sharing_a_phone(verifier: Verifier) -> None:
@@ -153,11 +153,11 @@ def test_eligibility(status: str, until: date | None, expected: str) -> None:
     assert eligibility(member, date(2026, 11, 23)) == expected
 
 
-def test_every_attempt_is_audited_without_the_values(verifier: Verifier, redis_client: Any) -> None:
+def test_every_attempt_is_audited_without_the_values(verifier: Verifier, database: Any) -> None:
     verifier.by_sms(PHONE, "1 janvier 1950")
     verifier.by_sms(PHONE, "12 mars 1948")
-    entries = AuditLog(redis_client).entries("security")
-    assert [e["resultat"] for e in entries] == ["reussie", "echec"]
+    entries = AuditLog(database).entries("security")
+    assert [e["outcome"] for e in entries] == ["reussie", "echec"]
     dump = str(entries)
     assert "5550101" not in dump and "1950" not in dump and "1948" not in dump and "VM-000101" not in dump
 

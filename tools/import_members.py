@@ -1,4 +1,4 @@
-"""make import-members FILE=<csv>: import a coop's member export into the Redis registry.
+"""make import-members FILE=<csv>: import a coop's member export into the registry (PostgreSQL).
 
 Idempotent upsert. Rows with errors are reported by line and set aside; a fatal error (wrong
 header, a member number twice, unreadable encoding) changes nothing. `--demo-if-empty` loads the
@@ -11,10 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import redis
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.member_store import MemberRegistry
 from bot.members import parse_registry
+from bot.records.database import engine_for
 from bot.settings import load_settings
 from tools.demo_members import demo_registry_csv
 
@@ -45,13 +47,15 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    if not settings.database_url:
+        sys.exit("DATABASE_URL n'est pas réglée: lancez `make run` ou réglez DATABASE_URL.")
+    engine = engine_for(settings.database_url)
     try:
-        client.ping()
-    except redis.RedisError:
-        address = settings.redis
-        sys.exit(f"Redis ne répond pas ({address.host}:{address.port}): lancez `make run` ou réglez REDIS_URL.")
-    registry = MemberRegistry(client)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        sys.exit("PostgreSQL ne répond pas: lancez `make run` ou réglez DATABASE_URL.")
+    registry = MemberRegistry(engine)
     if args.demo_if_empty:
         if registry.count() == 0:
             print("Registre vide: chargement des membres de démonstration.")

@@ -37,7 +37,8 @@ import redis
 
 from bot.bookings import Booking
 from bot.handoff import LEGACY_TICKET, Ticket
-from bot.member_store import INDEX_KEY, MemberRegistry
+from bot.member_store import LEGACY_MEMBER_KEY
+from bot.members import Member
 from bot.pseudonym import pseudonym, unkeyed_pseudonym
 from bot.settings import load_settings
 
@@ -67,10 +68,11 @@ def _scan(client: Any, prefix: str) -> Iterable[str]:
 def known_identifiers(client: Any) -> set[str]:
     """Every member number, phone and conversation id the bot's Redis names somewhere."""
     known: set[str] = set()
-    registry = MemberRegistry(client)
-    for number in client.smembers(INDEX_KEY):
-        member = registry.get(str(number))
-        known.update((str(number), member.phone if member else ""))
+    for key in _scan(client, LEGACY_MEMBER_KEY):
+        record = client.hgetall(key)
+        if record.get("numero_membre"):
+            member = Member.from_record(record)
+            known.update((member.number, member.phone))
     for key in _scan(client, TRACKERS):
         sender = key[len(TRACKERS) :]
         known.update((sender, sender.split("~", 1)[0]))  # a phone call's conversation is phone~CallSid

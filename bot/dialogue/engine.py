@@ -183,6 +183,11 @@ class _Turn:
             self.reply("flux.quitte")
             self.end_request()
             return True
+        request = self.state.request
+        act = self.act()
+        if act in ("donnees_voir", "donnees_effacer") and (request is None or request.goal != act):
+            self.let_go()  # a data-rights request is never an answer to a form: it goes its own way
+            return False
         handler = {
             "alarme": self.flow_red_flags,
             "consentement": self.flow_consent,
@@ -766,12 +771,11 @@ class _Turn:
             if booking_member is not None:
                 self.after_booking_step(booking_flow.listing(booking_member, self.desk(), detail))
         elif request.goal == "donnees_voir":
-            consent = self.s.consents.entry(self.m.sender)
-            self.replies.append(Reply(data_summary(member, consent, self.s.retention_days, self.say)))
+            holdings = self.s.data_rights.holdings(self.m.sender, member, self.m.now)
+            self.replies.append(Reply(data_summary(member, holdings, self.s.retention_days, self.say)))
             self.end_request()
         elif request.goal == "donnees_effacer":
-            self.s.consents.withdraw(self.m.sender)
-            self.s.erase(self.m.sender)
+            self.s.data_rights.erase(self.m.sender, member)
             self.reply("donnees.effacees")
             self.outcome.erase = True
             self.outcome.member = ""

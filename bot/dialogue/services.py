@@ -18,17 +18,13 @@ from bot.consent import ConsentNotice, ConsentStore
 from bot.content import Content
 from bot.handoff import HandoffDesk
 from bot.member_store import MemberRegistry
+from bot.privacy import DataRights
 from bot.verification import Verifier
 
 
 class CodeSender(Protocol):
     def __call__(self, phone: str, text: str, coop_id: str) -> None:
         """Send a one-time code by SMS to a member's phone on file."""
-
-
-class Erasure(Protocol):
-    def __call__(self, sender: str) -> None:
-        """Forget this conversation at the end of the turn (bot/privacy.py)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +43,7 @@ class Services:
     availability: Availability
     bookings: BookingStore
     reminders: ReminderMarks
-    erase: Erasure
+    data_rights: DataRights  # a member's access and erasure requests (bot/privacy.py)
     retention_days: float
     public_base_url: str = ""
     ics_link: Callable[[str], str] | None = None  # booking id -> a signed link to its .ics file
