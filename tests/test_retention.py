@@ -16,7 +16,7 @@ from bot.records.retention import REDIS_FAMILIES, purge_all, rule_for
 ROOT = Path(__file__).resolve().parent.parent
 CODE = ("bot", "actions", "channels", "components", "console", "tools")
 # A key name in the code: a string literal (an f-string's literal start too) beginning "coopsante:".
-LITERAL = re.compile(r"""f?["'](coopsante:[A-Za-z0-9_:]*)""")
+LITERAL = re.compile(r"""f?["'](coopsante:[A-Za-z][A-Za-z0-9_:]*)""")
 
 
 def key_prefixes_in_code() -> dict[str, str]:
