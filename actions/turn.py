@@ -7,6 +7,7 @@ its replies (an emergency answer marked as such, for the SMS channel) and writes
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.resources import content, services
 from bot.availability import QUEBEC
 from bot.dialogue.engine import Assistant
-from bot.dialogue.model import Inbound, State, Triage
+from bot.dialogue.model import Inbound, Outcome, State, Triage
+from bot.dialogue.services import Services
+from bot.service_records import ServiceRecords, Turn, handed_of, improvement_consented, service_channel
+
+log = logging.getLogger(__name__)
 
 
 def coop_id(tracker: Tracker) -> str:
@@ -61,7 +66,9 @@ class ActionTour(Action):
             handoff=str(tracker.get_slot("relais") or ""),
             previous_reason=previous_reason(tracker),
         )
-        outcome = Assistant(services()).turn(State.from_slot(tracker.get_slot("dialogue")), message)
+        served = services()
+        outcome = Assistant(served).turn(State.from_slot(tracker.get_slot("dialogue")), message)
+        record_turn(served, message, outcome)
         for reply in outcome.replies:
             buttons = [{"title": title, "payload": payload} for title, payload in reply.choices]
             extra: dict[str, Any] = {"langue": outcome.state.language}
@@ -80,3 +87,26 @@ class ActionTour(Action):
         if outcome.raised_to:
             events.append(SlotSet("triage_disposition", outcome.raised_to))
         return events
+
+
+def record_turn(served: Services, message: Inbound, outcome: Outcome) -> None:
+    """The turn's de-identified service record (bot/service_records.py); a failure never stops a reply."""
+    try:
+        consented = outcome.fallback and improvement_consented(served.consents.entry(message.sender))
+        turn = Turn(
+            coop=message.coop,
+            channel=service_channel(message.channel, message.sender),
+            at=message.now,
+            conversation=message.sender,
+            member=outcome.member or message.member,
+            disposition=outcome.raised_to or message.triage.disposition,
+            handed=handed_of(
+                bool(outcome.handoff), any(r.urgent for r in outcome.replies), outcome.topic, outcome.fallback
+            ),
+            topic=outcome.topic,
+            fallback=outcome.fallback,
+            question=message.text if consented else "",
+        )
+        ServiceRecords(served.handoff.engine).record(turn)
+    except Exception:
+        log.exception("service_record.failed")

@@ -219,7 +219,7 @@ def _choose(state: FlowState, said: str, member: Member, desk: Desk) -> Step:
     replies = [Reply(confirmation(booking, desk))]
     if state.moving:
         old = desk.store.get(state.moving)
-        if old and desk.store.cancel(old):
+        if old and desk.store.cancel(old, moved_to=booking.id):
             replies.append(Reply(desk.say("rdv.ancien_annule", date=desk.when(old.start))))
     return Step(replies, None)
 

@@ -211,16 +211,47 @@ class BookingStore:
             ).all()
         return [_booking(row) for row in rows]
 
-    def cancel(self, booking: Booking) -> bool:
-        """Free the slot and drop the reminders; False if it was already cancelled."""
+    def cancel(self, booking: Booking, moved_to: str | None = None) -> bool:
+        """Free the slot and drop the reminders; False if it was already cancelled. `moved_to`: the
+        booking that replaces it (a move, counted apart from a cancellation on the dashboard)."""
         with self.engine.begin() as connection:
             cancelled = connection.execute(
-                sql("UPDATE bookings SET status = 'annule' WHERE id = :id AND status = 'confirme'"), {"id": booking.id}
+                sql(
+                    "UPDATE bookings SET status = 'annule', moved_to = :moved_to"
+                    " WHERE id = :id AND status = 'confirme'"
+                ),
+                {"id": booking.id, "moved_to": moved_to},
             ).rowcount
             connection.execute(
                 sql("DELETE FROM booking_reminders WHERE booking_id = :id AND sent_at IS NULL"), {"id": booking.id}
             )
         return bool(cancelled)
+
+    def mark_no_show(self, booking_id: str, by: str, now: datetime) -> bool:
+        """A clinician notes that the member did not come: a confirmed booking that has started, once."""
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    sql(
+                        "UPDATE bookings SET no_show_at = :now, no_show_by = :by WHERE id = :id"
+                        " AND status = 'confirme' AND starts_at <= :now AND no_show_at IS NULL"
+                    ),
+                    {"id": booking_id, "by": by, "now": now},
+                ).rowcount
+            )
+
+    def recent_for_clinician(self, clinician: str, now: datetime, days: int = 7) -> list[tuple[Booking, bool]]:
+        """The clinician's confirmed bookings of the last `days` that have started, with their no-show mark."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sql(
+                    f"SELECT {_COLUMNS}, no_show_at FROM bookings WHERE clinician = :clinician"
+                    " AND status = 'confirme' AND anonymised_at IS NULL AND starts_at <= :now"
+                    " AND starts_at > :since ORDER BY starts_at DESC"
+                ),
+                {"clinician": clinician, "now": now, "since": now - timedelta(days=days)},
+            ).all()
+        return [(_booking(row), row.no_show_at is not None) for row in rows]
 
     def due_reminders(self, now: float) -> list[tuple[Booking, str]]:
         """Reminders due by `now`, each taken by exactly one caller (whoever marks it sent first)."""

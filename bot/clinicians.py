@@ -3,8 +3,9 @@
 Accounts are created with a command (`python -m tools.console_user`), never from the web. Each
 account belongs to one or more coops (ids of `content/coops.yml`): a clinician (nurse, nurse
 practitioner, doctor) sees only the tickets, schedules and bookings of their coops; a coop admin
-(`admin`) reads its coops' audit trail and no clinical content; a federation admin (`federation`)
-reads every coop's audit trail. An account stored without coops belongs to none and sees nothing.
+(`admin`) reads its coops' audit trail and no clinical content; a coop manager (`gestionnaire`)
+reads its coops' service dashboard (aggregates, no member, no ticket); a federation admin
+(`federation`) reads every coop's audit trail. An account stored without coops belongs to none and sees nothing.
 
 A password is stored as scrypt at OWASP's current parameters (N=2**17, r=8, p=1) with its own
 salt; a hash made with older parameters is replaced at the next good login. An unknown e-mail costs
@@ -35,6 +36,7 @@ ROLES = {
     "ips": "Infirmière praticienne",
     "medecin": "Médecin",
     "admin": "Administration de la coop",
+    "gestionnaire": "Gestion de la coop",
     "federation": "Administration de la fédération",
 }
 CLINICAL_ROLES = ("infirmiere", "ips", "medecin")  # the same names as a schedule block's clinician type
@@ -151,6 +153,11 @@ class Clinician:
     def is_admin(self) -> bool:
         """A coop admin: their coops' audit trail, no clinical content."""
         return self.role == "admin"
+
+    @property
+    def is_manager(self) -> bool:
+        """A coop manager: their coops' service figures (aggregates only), no clinical content."""
+        return self.role == "gestionnaire"
 
     @property
     def is_federation(self) -> bool:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from bot.handoff import HandoffDesk
 
 CLAIM_WAIT_KEY = "coopsante:metriques:prise"  # hash: count, sum of seconds from ticket to claim
+DELIVERY_STREAM = "coopsante:sms:livraison"  # channels/sms.py: the failed deliveries Twilio reported
+STARTED = time.time()  # this process's start: a restart shows as a new value
 
 
 @dataclass
@@ -61,6 +63,15 @@ def _handoff(desk: HandoffDesk) -> list[str]:
     oldest = max((time.time() - t.created for t in waiting), default=0.0)
     claims = desk.redis.hgetall(CLAIM_WAIT_KEY) or {}
     return [
+        "# HELP coopsante_process_start_time_seconds When this process started (restarts: changes()).",
+        "# TYPE coopsante_process_start_time_seconds gauge",
+        f"coopsante_process_start_time_seconds {STARTED:.0f}",
+        "# HELP coopsante_cliniciens_en_ligne Clinicians with the console open (on duty).",
+        "# TYPE coopsante_cliniciens_en_ligne gauge",
+        f"coopsante_cliniciens_en_ligne {desk.on_duty()}",
+        "# HELP coopsante_sms_echecs_livraison_total SMS deliveries Twilio reported as failed (kept 100,000).",
+        "# TYPE coopsante_sms_echecs_livraison_total counter",
+        f"coopsante_sms_echecs_livraison_total {int(desk.redis.xlen(DELIVERY_STREAM))}",
         "# HELP coopsante_relais_en_attente Handoff tickets waiting for a clinician.",
         "# TYPE coopsante_relais_en_attente gauge",
         f"coopsante_relais_en_attente {len(waiting)}",

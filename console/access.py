@@ -33,6 +33,11 @@ def sees_audit_of(clinician: Clinician, coop: str) -> bool:
     return clinician.is_federation or (clinician.is_admin and clinician.member_of(coop))
 
 
+def sees_dashboard_of(clinician: Clinician, coop: str) -> bool:
+    """A coop manager reads the service figures of their own coops, and no one else's."""
+    return clinician.is_manager and clinician.member_of(coop)
+
+
 def clean_reason(text: str) -> str:
     """The break-glass reason as stored: one line, trimmed; "" when too short or too long."""
     reason = " ".join(text.split())

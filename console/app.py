@@ -36,7 +36,7 @@ from bot.content import Content
 from bot.handoff import OUTCOMES, HandoffDesk, Ticket
 from bot.records.retention import purge_all, record_stores
 from bot.settings import load_settings
-from console import pages
+from console import dashboard, pages
 from console.access import BreakGlass, clean_reason, needs_break_glass, sees_audit_of, sees_ticket
 from console.delivery import MemberDelivery, resume_events
 from console.transcript import identity_prompts, transcript_lines
@@ -102,6 +102,7 @@ def make_app(
     app.router.add_post("/horaire/retirer", remove_block)
     app.router.add_get("/admin/journal", audit_page)
     app.router.add_get("/admin/comptes", accounts_page)
+    dashboard.add_routes(app, desk.engine, audit, content, timeout_seconds)
     app.router.add_static("/static/", STATIC)
     app.cleanup_ctx.append(_timer)
     return app
@@ -285,6 +286,8 @@ async def change_password(request: web.Request) -> web.Response:
 
 async def queue_page(request: web.Request) -> web.Response:
     session = _session(request)
+    if session.clinician.is_manager:  # managers: the service dashboard is their page
+        raise web.HTTPSeeOther("/tableau")
     if not session.clinician.is_clinical:  # admins: the audit trail is their page
         raise web.HTTPSeeOther("/admin/journal")
     clinician = session.clinician

@@ -39,6 +39,8 @@ def _page(title: str, body: str, session: Session | None = None, script: str = "
         who = session.clinician
         links = '<li><a href="/">File d\'attente</a></li>' if who.is_clinical else ""
         links += '<li><a href="/horaire">Mon horaire</a></li>' if who.is_clinical or who.is_admin else ""
+        links += '<li><a href="/rendez-vous">Rendez-vous passés</a></li>' if who.is_clinical else ""
+        links += '<li><a href="/tableau">Tableau de bord</a></li>' if who.is_manager else ""
         links += '<li><a href="/admin/journal">Journal des accès</a></li>' if who.reads_audit else ""
         links += '<li><a href="/admin/comptes">Comptes</a></li>' if who.is_federation else ""
         links += '<li><a href="/compte">Mon compte</a></li>'
@@ -61,6 +63,9 @@ def _page(title: str, body: str, session: Session | None = None, script: str = "
         f'{scripts}</head><body><header><p class="brand">Coop Santé · Console clinique</p>{nav}</header>'
         f'<main id="contenu"><h1>{escape(title)}</h1>{body}</main></body></html>'
     )
+
+
+page = _page  # for the console's other page modules (console/dashboard.py)
 
 
 def login(error: str, csrf: str) -> str:

@@ -10,7 +10,9 @@ VENV=.venv
 STAMP=$VENV/.installed
 APT_PACKAGES=(libfreetype-dev libqhull-dev pkg-config redis-server postgresql nginx-light curl)
 # The browser tests drive Debian's Chromium (WITH_BROWSER=1, set by `make test`).
-if [ "${WITH_BROWSER:-0}" = 1 ]; then APT_PACKAGES+=(chromium); fi
+# With them, Debian's prometheus for its promtool (~95 MB installed; the alert rules' test runs
+# `promtool check rules` and skips, saying so, when it is absent).
+if [ "${WITH_BROWSER:-0}" = 1 ]; then APT_PACKAGES+=(chromium prometheus); fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

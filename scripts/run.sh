@@ -70,6 +70,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$(.venv/bin/python -m tools.postgres_local prepare --port "$POSTGRES_PORT" 2>>"$RUN_DIR/logs/postgres.log") \
     || { echo "PostgreSQL did not start; see $RUN_DIR/logs/postgres.log" >&2; exit 1; }
   export DATABASE_URL
+  embedded_database=1
 else
   .venv/bin/python -c 'import os; from bot.records.database import migrate; migrate(os.environ["DATABASE_URL"])'
 fi
@@ -85,6 +86,10 @@ if [ -z "${REDIS_URL:-}" ]; then
   # `make import-members FILE=...`.
   .venv/bin/python -m tools.import_members --demo-if-empty
   .venv/bin/python -m tools.import_schedule --demo-if-empty
+  if [ -n "${embedded_database:-}" ]; then
+    # A fictional week of service for the managers' dashboard: never on a real database.
+    .venv/bin/python -m tools.demo_service --demo-if-empty
+  fi
   embedded_redis=1
 fi
 

@@ -30,6 +30,7 @@ DEMO_ACCOUNTS = (
     # has demo availability and bookings
     ("dre.demo@demo.coopsante.example", "Dre Julie Demo", "medecin", ("val-morin",)),
     ("admin@demo.coopsante.example", "Admin Demo", "admin", ("val-morin",)),
+    ("gestion@demo.coopsante.example", "Gestion Demo", "gestionnaire", ("val-morin", "hautes-laurentides")),
     ("federation@demo.coopsante.example", "Fédération Demo", "federation", ()),
 )
 

@@ -608,11 +608,13 @@ class _Turn:
         self.state.offered = [action]
 
     def answer(self, topic: str) -> None:
+        self.outcome.topic = topic
         if topic == "hors_sujet":
             self.reply("repondre.hors_sujet")
             return
         text = self.s.content.answer(topic, self.lang, self.m.coop)
         if text is None:
+            self.outcome.topic = ""
             self.fallback()
             return
         self.replies.append(Reply(text))
@@ -644,6 +646,7 @@ class _Turn:
             self.answer(topic)
 
     def fallback(self) -> None:
+        self.outcome.fallback = True
         self.state.misunderstood += 1
         if self.state.misunderstood >= 2:
             self.state.misunderstood = 0

@@ -139,3 +139,5 @@ class Outcome:
     end_episode: bool = False  # the triage episode ends with the request
     erase: bool = False  # the member asked to erase their data: forget the conversation
     raised_to: str | None = None  # the member's answer raised the disposition ("oui" to a red flag)
+    topic: str = ""  # the topic the bot answered by itself in this turn (the service record's)
+    fallback: bool = False  # the bot did not understand this message

@@ -1,10 +1,11 @@
 """Every record has a retention: the system of record's stores purge by age, Redis keys expire.
 
 `purge_all` runs each store's `purge_expired(now)` (the audit trail, consent, tickets and threads,
-bookings and reminders, availability); the console process runs it every hour, `make purge` by
-hand. `REDIS_FAMILIES` is the rule of every Redis key family the code writes: it expires by itself
-(a TTL), is erased with the member (bot/privacy.py), or is kept for a stated reason and holds no
-member's data in clear. tests/test_retention.py holds the code to it.
+bookings and reminders, availability, the coop dashboard's service records); the console process
+runs it every hour, `make purge` by hand. `REDIS_FAMILIES` is the rule of every Redis key family
+the code writes: it expires by itself (a TTL), is erased with the member (bot/privacy.py), or is
+kept for a stated reason and holds no member's data in clear. tests/test_retention.py holds the
+code to it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def record_stores(engine: Any, redis: Any, settings: Any) -> list[Purgeable]:
     from bot.bookings import BookingStore
     from bot.consent import ConsentStore
     from bot.handoff import HandoffDesk
+    from bot.service_records import ServiceRecords
 
     return [
         AuditLog(engine, settings.audit_retention_days),
@@ -34,6 +36,7 @@ def record_stores(engine: Any, redis: Any, settings: Any) -> list[Purgeable]:
         HandoffDesk(engine, redis, settings.tracker_retention_seconds),
         BookingStore(engine),
         Availability(engine),
+        ServiceRecords(engine),
     ]
 
 

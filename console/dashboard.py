@@ -1,0 +1,228 @@
+"""The coop manager's dashboard (`/tableau`, its CSV `/tableau.csv`) and the clinicians' no-show marks.
+
+A manager (`gestionnaire`) reads the figures of their own coops, one coop or all of theirs, by week
+or by month: aggregates only (bot/service_report.py), small counts suppressed, no member named, no
+ticket reachable (the ticket routes are for clinicians). Every view and every export is written to
+the audit trail, once per coop it covered. Clinicians note, on `/rendez-vous`, the members who did
+not come to a booking of theirs; the dashboard counts those marks.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from datetime import date, datetime
+from html import escape
+
+from aiohttp import web
+from sqlalchemy.engine import Engine
+
+from bot.audit import AuditLog
+from bot.bookings import Booking, BookingStore
+from bot.clinicians import Session
+from bot.content import Content
+from bot.french_time import french_datetime
+from bot.service_report import PERIODS, QUEBEC, Period, Report, Table, last_complete_week, number, period_of, report
+from console import pages
+from console.access import sees_dashboard_of
+from console.charts import bars
+
+ENGINE: web.AppKey[Engine] = web.AppKey("dashboard_engine", Engine)
+AUDIT = web.AppKey("dashboard_audit", AuditLog)
+CONTENT = web.AppKey("dashboard_content", Content)
+TARGET = web.AppKey("dashboard_target", float)
+
+
+def add_routes(app: web.Application, engine: Engine, audit: AuditLog, content: Content, target: float) -> None:
+    app[ENGINE], app[AUDIT], app[CONTENT], app[TARGET] = engine, audit, content, target
+    app.router.add_get("/tableau", dashboard_page)
+    app.router.add_get("/tableau.csv", dashboard_csv)
+    app.router.add_get("/rendez-vous", past_bookings_page)
+    app.router.add_post("/rendez-vous/{id}/absence", mark_no_show)
+
+
+def _session(request: web.Request) -> Session:
+    session: Session = request["session"]
+    return session
+
+
+def _asked(request: web.Request) -> tuple[Session, Period, tuple[str, ...]]:
+    """The manager, the period and the coops asked for; 403 to anyone else or for another coop."""
+    session = _session(request)
+    manager = session.clinician
+    if not manager.is_manager:
+        raise web.HTTPForbidden(text="Réservé à la gestion de la coop.")
+    kind = request.query.get("periode", "semaine")
+    if kind not in PERIODS:
+        raise web.HTTPBadRequest(text="Période invalide.")
+    day = request.query.get("debut", "")
+    try:
+        period = period_of(kind, date.fromisoformat(day)) if day else None
+    except ValueError as error:
+        raise web.HTTPBadRequest(text="Date invalide.") from error
+    if period is None:
+        today = datetime.now(QUEBEC).date()
+        period = last_complete_week(today) if kind == "semaine" else period_of("mois", today)
+    coop = request.query.get("coop", "").strip()
+    if coop and not sees_dashboard_of(manager, coop):
+        raise web.HTTPForbidden(text="Cette coop n'est pas la vôtre.")
+    coops = (coop,) if coop else manager.coops
+    return session, period, coops
+
+
+def _report(request: web.Request, period: Period, coops: tuple[str, ...]) -> Report:
+    content = request.app[CONTENT]
+
+    def label(topic: str) -> str:
+        return content.label(topic, "fr") if topic in content.answers else topic
+
+    return report(request.app[ENGINE], coops, period, request.app[TARGET], label)
+
+
+def _audit(request: web.Request, session: Session, action: str, period: Period, coops: tuple[str, ...]) -> None:
+    for coop in coops:
+        request.app[AUDIT].access(session.clinician.email, action, "", f"{period.kind} {period.start}", coop)
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
+    session, period, coops = _asked(request)
+    found = _report(request, period, coops) if coops else None
+    _audit(request, session, "tableau", period, coops)
+    body = render(session, period, coops, request.query.get("coop", ""), found)
+    return web.Response(text=body, content_type="text/html", charset="utf-8")
+
+
+async def dashboard_csv(request: web.Request) -> web.Response:
+    session, period, coops = _asked(request)
+    found = _report(request, period, coops)
+    _audit(request, session, "tableau_csv", period, coops)
+    name = f"coopsante-{'-'.join(coops) or 'aucune'}-{period.kind}-{period.start}.csv"
+    return web.Response(
+        text=found.csv(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- The page -------------------------------------------------------------------------------------
+
+
+def _query(period: Period, coop: str) -> str:
+    return urllib.parse.urlencode({"periode": period.kind, "debut": period.start.isoformat(), "coop": coop})
+
+
+def render(session: Session, period: Period, coops: tuple[str, ...], chosen: str, found: Report | None) -> str:
+    manager = session.clinician
+    kinds = "".join(
+        f'<option value="{k}"{" selected" if k == period.kind else ""}>{escape(v)}</option>' for k, v in PERIODS.items()
+    )
+    coop_options = '<option value="">Toutes mes coops</option>' + "".join(
+        f'<option value="{escape(c)}"{" selected" if c == chosen else ""}>{escape(c)}</option>' for c in manager.coops
+    )
+    form = (
+        '<form method="get" action="/tableau" class="filtres">'
+        f'<label for="periode">Période</label><select id="periode" name="periode">{kinds}</select>'
+        '<label for="debut">Contenant le jour</label>'
+        f'<input id="debut" name="debut" type="date" value="{period.start.isoformat()}">'
+        f'<label for="coop">Coop</label><select id="coop" name="coop">{coop_options}</select>'
+        '<button type="submit">Afficher</button></form>'
+    )
+    links = (
+        '<nav aria-label="Périodes"><p>'
+        f'<a href="/tableau?{escape(_query(period.previous(), chosen))}">Période précédente</a> · '
+        f'<a href="/tableau?{escape(_query(period.next(), chosen))}">Période suivante</a> · '
+        f'<a href="/tableau.csv?{escape(_query(period, chosen))}" download>Exporter en CSV</a></p></nav>'
+    )
+    scope = ", ".join(coops) if coops else "aucune (demandez à l'administration)"
+    intro = (
+        f'<p class="portee"><strong>{escape(period.label.capitalize())}</strong> · coops: {escape(scope)}</p>'
+        "<p>Chiffres agrégés du dossier de service: aucun membre n'y est nommé. Un nombre de 1 à 4 est masqué "
+        f"(« &lt; 5 »), comme une médiane ou une proportion calculée sur moins de 5 cas (« n &lt; 5 »).</p>"
+    )
+    sections = "".join(_section(t) for t in found.tables) if found else ""
+    return pages.page("Tableau de bord", form + links + intro + sections, session)
+
+
+def _section(table: Table) -> str:
+    heading = f"t-{table.key}"
+    head = f'<th scope="col">{escape(table.label)}</th>' + "".join(
+        f'<th scope="col">{escape(c)}</th>' for c in table.columns
+    )
+    rows = "".join(
+        f'<tr><th scope="row">{escape(label)}</th>' + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
+        for label, cells in table.rows
+    )
+    if not table.rows:
+        rows = f'<tr><td colspan="{len(table.columns) + 1}">Rien à montrer pour cette période.</td></tr>'
+    chart = ""
+    if table.chart is not None and table.rows:
+        column = table.chart
+        chart = bars([(label, cells[column], number(cells[column])) for label, cells in table.rows])
+        chart = f'<div class="graphique-cadre">{chart}</div>'
+    note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
+    return (
+        f'<section aria-labelledby="{heading}" class="tableau"><h2 id="{heading}">{escape(table.title)}</h2>'
+        f'{chart}<table class="journal" data-tableau="{escape(table.key)}"><caption>{escape(table.title)}'
+        f"</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}</section>"
+    )
+
+
+# --- No-shows -------------------------------------------------------------------------------------
+
+
+def _clinician_session(request: web.Request) -> Session:
+    session = _session(request)
+    if not session.clinician.is_clinical:
+        raise web.HTTPForbidden(text="Réservé aux cliniciens.")
+    return session
+
+
+async def past_bookings_page(request: web.Request) -> web.Response:
+    """The clinician's bookings of the last 7 days that have started, to note who did not come."""
+    session = _clinician_session(request)
+    store = BookingStore(request.app[ENGINE])
+    mine = [
+        (b, absent)
+        for b, absent in store.recent_for_clinician(session.clinician.email, datetime.now(QUEBEC))
+        if session.clinician.member_of(b.coop)
+    ]
+    request.app[AUDIT].access(session.clinician.email, "rendez_vous_passes", "")
+    body = _past(session, mine, request.query.get("info", ""))
+    return web.Response(text=body, content_type="text/html", charset="utf-8")
+
+
+def _past(session: Session, bookings: list[tuple[Booking, bool]], info: str) -> str:
+    notice = f'<p class="info" role="status">{escape(info)}</p>' if info else ""
+    rows = []
+    for booking, absent in bookings:
+        action = (
+            "Absence notée"
+            if absent
+            else f'<form method="post" action="/rendez-vous/{escape(booking.id)}/absence">'
+            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
+            f'<button type="submit" class="secondaire">Noter une absence</button></form>'
+        )
+        rows.append(
+            f"<tr><td>{escape(french_datetime(booking.start))}</td><td>{escape(booking.member_name)}</td>"
+            f"<td>{escape(booking.coop)}</td><td>{action}</td></tr>"
+        )
+    body = (
+        f"{notice}<p>Un membre n'est pas venu? Notez-le ici: le tableau de bord de la coop compte les absences "
+        "(sans nom).</p>"
+        '<table class="journal"><caption>Mes rendez-vous des 7 derniers jours</caption><thead><tr>'
+        '<th scope="col">Date</th><th scope="col">Membre</th><th scope="col">Coop</th>'
+        f'<th scope="col">Absence</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+    return pages.page("Mes rendez-vous passés", body, session)
+
+
+async def mark_no_show(request: web.Request) -> web.Response:
+    session = _clinician_session(request)
+    store = BookingStore(request.app[ENGINE])
+    booking = store.get(request.match_info["id"])
+    if booking is None or booking.clinician != session.clinician.email or not session.clinician.member_of(booking.coop):
+        raise web.HTTPNotFound(text="Ce rendez-vous n'existe pas ou n'est pas le vôtre.")
+    marked = store.mark_no_show(booking.id, session.clinician.email, datetime.now(QUEBEC))
+    request.app[AUDIT].access(session.clinician.email, "absence", "", booking.id, booking.coop)
+    info = "Absence notée." if marked else "Absence déjà notée, ou rendez-vous pas encore commencé."
+    raise web.HTTPSeeOther("/rendez-vous?info=" + urllib.parse.quote(info))
