@@ -326,8 +326,8 @@ def test_a_manager_of_coop_a_sees_coop_a_figures_as_computed_from_the_records(
         assert (await console.client.get("/admin/journal")).status == 403
 
         # Every view is audited, with its coop.
-        seen = AuditLog(redis_client).entries(actor=email)
-        assert {(e["evenement"], e["coop"]) for e in seen} >= {("console.tableau", COOP_A)}
+        seen = AuditLog(records()).entries(actor=email)
+        assert {(e["action"], e["coop"]) for e in seen} >= {("tableau", COOP_A)}
         assert any(e["detail"] == f"semaine {MONDAY}" for e in seen)
 
     run(redis_url, redis_client, content, scenario)
@@ -358,8 +358,8 @@ def test_the_csv_export_holds_the_page_cells(redis_url: str, redis_client: Any, 
         # Both coops: B's topic is there now; its figures add to A's.
         assert any(c[1] == "sujet_de_b" for c in cells)
         assert dict(page.tables["relais"])["Demandes de clinicien"] == ("8",)
-        audited = {(e["evenement"], e["coop"]) for e in AuditLog(redis_client).entries(actor=email)}
-        assert {("console.tableau_csv", COOP_A), ("console.tableau_csv", COOP_B)} <= audited
+        audited = {(e["action"], e["coop"]) for e in AuditLog(records()).entries(actor=email)}
+        assert {("tableau_csv", COOP_A), ("tableau_csv", COOP_B)} <= audited
 
     run(redis_url, redis_client, content, scenario)
 

@@ -56,7 +56,7 @@ def console_url(redis_url: str, redis_client: Any, database: Any, content: Conte
     app = make_app(
         HandoffDesk(database, redis_client),
         ClinicianAccounts(redis_client),
-        AuditLog(redis_client),
+        AuditLog(database),
         delivery,
         content,
         300,
