@@ -55,4 +55,4 @@ def booking_ics(booking: Booking, rules: BookingRules, coop_name: str) -> str:
     calendar.add("CALSCALE", "GREGORIAN")
     calendar.add("METHOD", "PUBLISH")
     calendar.add_component(event)
-    return calendar.to_ical(sorted=False).decode("utf-8")
+    return str(calendar.to_ical(sorted=False).decode("utf-8"))
