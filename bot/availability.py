@@ -1,4 +1,5 @@
-"""Clinicians' availability: blocks of time, cut into bookable slots; imported from CSV or iCalendar.
+"""Clinicians' availability: blocks of time, cut into bookable slots; imported from CSV or iCalendar
+(bot/ics_import.py).
 
 A block is one clinician's time for one coop, with the modalities they offer (video, phone, chat).
 Blocks are records in PostgreSQL (table `availability_blocks`, migrations/versions/0002); slots are
@@ -275,33 +276,6 @@ def parse_csv(text: str) -> list[Block]:
 
 def _local(text: str) -> datetime:
     return _aware(datetime.strptime(text.strip(), "%Y-%m-%d %H:%M"))
-
-
-def parse_ics(text: str, clinician: str, clinician_type: str, coop: str, modalities: Sequence[str]) -> list[Block]:
-    """VEVENTs of an iCalendar file (DTSTART/DTEND in UTC, with TZID, or floating = Quebec time)."""
-    unfolded = re.sub(r"\r?\n[ \t]", "", text)
-    blocks = []
-    for event in re.findall(r"BEGIN:VEVENT(.*?)END:VEVENT", unfolded, flags=re.S):
-        fields: dict[str, tuple[str, str]] = {}
-        for line in event.strip().splitlines():
-            name, _, value = line.partition(":")
-            key, *params = name.split(";")
-            fields[key.upper()] = (";".join(params), value.strip())
-        if "DTSTART" not in fields or "DTEND" not in fields:
-            raise ScheduleError("un VEVENT sans DTSTART ou DTEND")
-        start, end = _ics_time(*fields["DTSTART"]), _ics_time(*fields["DTEND"])
-        blocks.append(Block(clinician.lower(), clinician_type, coop, tuple(modalities), start, end))
-    return blocks
-
-
-def _ics_time(params: str, value: str) -> datetime:
-    match = re.search(r"TZID=([^;]+)", params)
-    if value.endswith("Z"):
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC")).astimezone(QUEBEC)
-    wall = datetime.strptime(value, "%Y%m%dT%H%M%S")
-    if match:
-        return wall.replace(tzinfo=ZoneInfo(match.group(1))).astimezone(QUEBEC)
-    return _aware(wall)
 
 
 def demo_blocks(today: date, days: int = 21) -> list[Block]:

@@ -303,8 +303,6 @@ class HandoffDesk:
             if row is None:
                 return False
             entry = self._post(connection, ticket_id, "pris", clinician_name, "", False)
-        from bot.metrics import record_claim_wait
-
         record_claim_wait(self.redis, row.waited.total_seconds())
         self._wake(ticket_id, entry)
         return True
@@ -503,3 +501,18 @@ def _text_map(raw: Mapping[Any, Any]) -> dict[str, str]:
 
 def _decoded(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+CLAIM_WAIT_KEY = "coopsante:metriques:prise"  # hash: nombre, somme (seconds), le:<bound> (cumulative counts)
+CLAIM_WAIT_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200)  # seconds from ticket to claim
+
+
+def record_claim_wait(redis: Any, seconds: float) -> None:
+    """One claim's wait, for the histogram bot/metrics.py serves (shared by every process, hence Redis)."""
+    pipe = redis.pipeline()
+    pipe.hincrbyfloat(CLAIM_WAIT_KEY, "somme", seconds)
+    pipe.hincrby(CLAIM_WAIT_KEY, "nombre", 1)
+    for bound in CLAIM_WAIT_BUCKETS:
+        if seconds <= bound:
+            pipe.hincrby(CLAIM_WAIT_KEY, f"le:{bound:g}", 1)
+    pipe.execute()

@@ -1,4 +1,5 @@
-"""A booking as an iCalendar file (RFC 5545), for members who book on the web, behind an unguessable link.
+"""A booking as an iCalendar file (RFC 5545, written by `icalendar`: escaped, lines folded at 75 octets),
+for members who book on the web, behind an unguessable link.
 
 The link carries an HMAC of the booking id with a secret kept in Redis (created on first use), so
 that nobody can list other members' appointments by trying ids.
@@ -11,6 +12,8 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from icalendar import Alarm, Calendar, Event
 
 from bot.availability import BookingRules
 from bot.bookings import Booking
@@ -28,38 +31,28 @@ def key_matches(redis: Any, booking_id: str, key: str) -> bool:
     return hmac.compare_digest(link_key(redis, booking_id), key)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
 def booking_ics(booking: Booking, rules: BookingRules, coop_name: str) -> str:
+    """The booking as a one-event calendar with a reminder an hour before; lines folded at 75 octets."""
     summary = (
         f"Téléconsultation ({rules.modality_labels[booking.modality]}) avec {rules.labels[booking.clinician_type]}"
     )
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Coop Sante Triage//FR",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{booking.id}@coopsante",
-        f"DTSTAMP:{_stamp(datetime.now(UTC))}",
-        f"DTSTART:{_stamp(booking.start)}",
-        f"DTEND:{_stamp(booking.start + timedelta(minutes=booking.minutes))}",
-        f"SUMMARY:{_escape(summary)}",
-        f"DESCRIPTION:{_escape(rules.join[booking.modality] + ' ' + coop_name)}",
-        "STATUS:CONFIRMED" if booking.status == "confirme" else "STATUS:CANCELLED",
-        "BEGIN:VALARM",
-        "TRIGGER:-PT1H",
-        "ACTION:DISPLAY",
-        f"DESCRIPTION:{_escape(summary)}",
-        "END:VALARM",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(lines) + "\r\n"
+    event = Event()
+    event.add("UID", f"{booking.id}@coopsante")
+    event.add("DTSTAMP", datetime.now(UTC).replace(microsecond=0))
+    event.add("DTSTART", booking.start.astimezone(UTC))
+    event.add("DTEND", (booking.start + timedelta(minutes=booking.minutes)).astimezone(UTC))
+    event.add("SUMMARY", summary)
+    event.add("DESCRIPTION", rules.join[booking.modality] + " " + coop_name)
+    event.add("STATUS", "CONFIRMED" if booking.status == "confirme" else "CANCELLED")
+    alarm = Alarm()
+    alarm.add("TRIGGER", timedelta(hours=-1))
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("DESCRIPTION", summary)
+    event.add_component(alarm)
+    calendar = Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", "-//Coop Sante Triage//FR")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", "PUBLISH")
+    calendar.add_component(event)
+    return str(calendar.to_ical(sorted=False).decode("utf-8"))

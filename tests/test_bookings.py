@@ -20,10 +20,11 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
-from bot.availability import QUEBEC, Availability, Block, ScheduleError, load_rules, parse_csv, parse_ics, slots_of
+from bot.availability import QUEBEC, Availability, Block, ScheduleError, load_rules, parse_csv, slots_of
 from bot.availability import import_from_redis as import_blocks
 from bot.bookings import _INSERT, RETENTION_DAYS, Booking, BookingStore, _values
 from bot.bookings import import_from_redis as import_bookings
+from bot.ics_import import parse_ics
 from bot.records.database import engine_for
 from tools import postgres_local
 
@@ -85,7 +86,7 @@ def test_csv_and_ics_imports() -> None:
         "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;TZID=America/Toronto:20261201T130000\r\n"
         "DTEND:20261201T200000Z\r\nSUMMARY:Cliniq\r\n ue\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    [from_ics] = parse_ics(ics, "ips@coop.example", "ips", "val-morin", ["video"])
+    [from_ics] = parse_ics(ics, "ips@coop.example", "ips", "val-morin", ["video"]).blocks
     assert from_ics.start == local("2026-12-01 13:00") and from_ics.end == local("2026-12-01 15:00")
 
 

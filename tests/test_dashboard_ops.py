@@ -25,7 +25,7 @@ def exposed(database: Any, redis_client: Any) -> set[str]:
     metrics.message("sms", "info", 0.01)
     text = metrics.exposition(HandoffDesk(database, redis_client))
     names = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
-    return names | {re.sub(r"_(sum|count)$", "", n) for n in names}
+    return names | {re.sub(r"_(sum|count|bucket)$", "", n) for n in names}
 
 
 def test_the_alert_rules_pass_promtool() -> None:
@@ -43,7 +43,7 @@ def test_grafana_and_the_alerts_use_exposed_metrics(database: Any, redis_client:
     assert len(expressions) >= 10
     used = {m for e in expressions for m in METRIC.findall(e)} | set(METRIC.findall(ALERTS.read_text()))
     names = exposed(database, redis_client)
-    assert {re.sub(r"_(sum|count)$", "", m) for m in used} <= names
+    assert {re.sub(r"_(sum|count|bucket)$", "", m) for m in used} <= names
     for needed in (
         "coopsante_relais_en_attente",
         "coopsante_cliniciens_en_ligne",

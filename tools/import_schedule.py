@@ -7,6 +7,8 @@
 
 CSV columns: clinicien,type,coop,modalites,debut,fin (modalites separated by ";", times as
 "YYYY-MM-DD HH:MM" in Quebec time). A bad line stops the import and changes nothing.
+An .ics file's recurring events are imported from today to IMPORT_WEEKS (8) weeks ahead; its
+all-day events are set aside and listed (bot/ics_import.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.availability import QUEBEC, Availability, ScheduleError, demo_blocks, parse_csv, parse_ics
+from bot.availability import QUEBEC, Availability, ScheduleError, demo_blocks, parse_csv
+from bot.ics_import import parse_ics
 from bot.records.database import engine_for
 from bot.settings import load_settings
 
@@ -38,12 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.file is None:
         parser.error("a file, or --demo-if-empty")
+    if args.file.suffix.lower() == ".ics" and not (args.clinicien and args.type and args.coop):
+        parser.error(".ics needs --clinicien, --type and --coop")
     try:
         text = args.file.read_text(encoding="utf-8-sig")
         if args.file.suffix.lower() == ".ics":
-            if not (args.clinicien and args.type and args.coop):
-                parser.error(".ics needs --clinicien, --type and --coop")
-            blocks = parse_ics(text, args.clinicien, args.type, args.coop, args.modalites.split(","))
+            read = parse_ics(text, args.clinicien, args.type, args.coop, args.modalites.split(","))
+            for note in read.skipped:
+                print(f"{args.file}: {note}.", file=sys.stderr)
+            blocks = read.blocks
         else:
             blocks = parse_csv(text)
     except (OSError, UnicodeDecodeError, ScheduleError) as error:

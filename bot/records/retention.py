@@ -84,7 +84,9 @@ REDIS_FAMILIES: dict[str, Rule] = {
     "coopsante:console:cle_csrf": Rule(
         "kept", "a server secret (the console login form's CSRF tokens), no personal data"
     ),
-    "coopsante:metriques:": Rule("kept", "aggregate counters (a count and a sum of seconds), no personal data"),
+    "coopsante:metriques:": Rule(
+        "kept", "aggregate counters (a count, a sum of seconds, counts by bucket), no personal data"
+    ),
     # Where today's Redis held what is now in PostgreSQL: read once by tools/import_redis_records.py.
     "coopsante:membre:": Rule("legacy", "members, now in PostgreSQL"),
     "coopsante:tel:": Rule("legacy", "members by phone, now in PostgreSQL"),
