@@ -37,7 +37,7 @@ from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
 from console.delivery import MemberDelivery
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("console.worker")  # its name under python -m too
 
 PURGE_EVERY_SECONDS = 3600
 
