@@ -400,6 +400,19 @@ class HandoffDesk:
                 sql("UPDATE handoff_tickets SET wait_notice_sent = true WHERE id = :id"), {"id": ticket_id}
             )
 
+    def take_wait_notice(self, ticket_id: str) -> bool:
+        """Mark the ticket's member as told of the wait; True for the one caller that marked it first
+        (two workers never both tell the same member)."""
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                sql(
+                    "UPDATE handoff_tickets SET wait_notice_sent = true"
+                    " WHERE id = :id AND NOT wait_notice_sent AND status = 'attente'"
+                ),
+                {"id": ticket_id},
+            ).rowcount
+        return bool(taken)
+
     def overdue(self, timeout_seconds: float) -> list[Ticket]:
         """Waiting tickets nobody claimed in time and whose member was not yet told."""
         now = time.time()

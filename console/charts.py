@@ -1,4 +1,5 @@
-"""Horizontal bar charts as inline SVG, drawn on the server (no script, strict CSP, nothing to load).
+"""Horizontal bar charts as inline SVG, drawn on the server (no script, strict CSP, nothing to load):
+the geometry here, the SVG in console/templates/_chart.html.
 
 A chart repeats a table that follows it on the page: the SVG is hidden from assistive technology
 (`aria-hidden`) and the table is what a screen reader reads. Only presentation attributes are used
@@ -10,7 +11,7 @@ its table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+from dataclasses import dataclass
 
 BAR = "#14395f"  # the console's blue: 11:1 on white
 TEXT = "#1a1a1a"
@@ -22,35 +23,50 @@ VALUE_WIDTH = 80
 MAX_LABEL = 38
 
 
-def bars(rows: Sequence[tuple[str, str, float | None]]) -> str:
-    """An SVG of one bar per row: (label, the value as shown, the number or None when suppressed)."""
+@dataclass(frozen=True)
+class Bar:
+    """One row of a chart, its numbers already as the SVG writes them."""
+
+    label: str
+    shown: str
+    top: int
+    middle: str
+    width: str  # "" when the value is 0 or suppressed: no bar
+    height: int
+    value_x: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What console/templates/_chart.html draws."""
+
+    width: int
+    height: int
+    bars: tuple[Bar, ...]
+    axis: int = LABEL_WIDTH
+    fill: str = BAR
+    text: str = TEXT
+    grid: str = GRID
+
+
+def bars(rows: Sequence[tuple[str, str, float | None]]) -> Chart | None:
+    """A chart of one bar per row: (label, the value as shown, the number or None when suppressed)."""
     if not rows:
-        return ""
+        return None
     top = max((value for _, _, value in rows if value is not None), default=0.0) or 1.0
-    height = ROW_HEIGHT * len(rows) + 8
-    width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
-    parts = [
-        f'<svg class="graphique" aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        f'<line x1="{LABEL_WIDTH}" y1="0" x2="{LABEL_WIDTH}" y2="{height}" stroke="{GRID}" stroke-width="1"/>',
-    ]
+    drawn = []
     for i, (label, shown, value) in enumerate(rows):
         y = 4 + i * ROW_HEIGHT
-        middle = y + ROW_HEIGHT / 2 + 4
-        short = label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
-        parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{middle:.0f}" text-anchor="end" font-size="13" fill="{TEXT}">'
-            f"{escape(short)}</text>"
-        )
         length = 0.0 if value is None else BAR_WIDTH * value / top
-        if length > 0:
-            parts.append(
-                f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{max(length, 2):.1f}" height="{ROW_HEIGHT - 6}" '
-                f'fill="{BAR}" rx="2"/>'
+        drawn.append(
+            Bar(
+                label=label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…",
+                shown=shown,
+                top=y + 3,
+                middle=f"{y + ROW_HEIGHT / 2 + 4:.0f}",
+                width=f"{max(length, 2):.1f}" if length > 0 else "",
+                height=ROW_HEIGHT - 6,
+                value_x=f"{LABEL_WIDTH + length + 6:.1f}",
             )
-        parts.append(
-            f'<text x="{LABEL_WIDTH + length + 6:.1f}" y="{middle:.0f}" font-size="13" fill="{TEXT}">'
-            f"{escape(shown)}</text>"
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return Chart(LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH, ROW_HEIGHT * len(rows) + 8, tuple(drawn))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import urllib.parse
 from datetime import date, datetime
-from html import escape
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.engine import Engine
@@ -112,59 +112,37 @@ def _query(period: Period, coop: str) -> str:
 
 
 def render(session: Session, period: Period, coops: tuple[str, ...], chosen: str, found: Report | None) -> str:
-    manager = session.clinician
-    kinds = "".join(
-        f'<option value="{k}"{" selected" if k == period.kind else ""}>{escape(v)}</option>' for k, v in PERIODS.items()
+    return pages.render(
+        "dashboard.html",
+        title="Tableau de bord",
+        session=session,
+        periods=list(PERIODS.items()),
+        period=period,
+        coops_of_manager=session.clinician.coops,
+        chosen=chosen,
+        previous=_query(period.previous(), chosen),
+        next=_query(period.next(), chosen),
+        current=_query(period, chosen),
+        scope=", ".join(coops) if coops else "aucune (demandez à l'administration)",
+        tables=[_section(t) for t in found.tables] if found else [],
     )
-    coop_options = '<option value="">Toutes mes coops</option>' + "".join(
-        f'<option value="{escape(c)}"{" selected" if c == chosen else ""}>{escape(c)}</option>' for c in manager.coops
-    )
-    form = (
-        '<form method="get" action="/tableau" class="filtres">'
-        f'<label for="periode">Période</label><select id="periode" name="periode">{kinds}</select>'
-        '<label for="debut">Contenant le jour</label>'
-        f'<input id="debut" name="debut" type="date" value="{period.start.isoformat()}">'
-        f'<label for="coop">Coop</label><select id="coop" name="coop">{coop_options}</select>'
-        '<button type="submit">Afficher</button></form>'
-    )
-    links = (
-        '<nav aria-label="Périodes"><p>'
-        f'<a href="/tableau?{escape(_query(period.previous(), chosen))}">Période précédente</a> · '
-        f'<a href="/tableau?{escape(_query(period.next(), chosen))}">Période suivante</a> · '
-        f'<a href="/tableau.csv?{escape(_query(period, chosen))}" download>Exporter en CSV</a></p></nav>'
-    )
-    scope = ", ".join(coops) if coops else "aucune (demandez à l'administration)"
-    intro = (
-        f'<p class="portee"><strong>{escape(period.label.capitalize())}</strong> · coops: {escape(scope)}</p>'
-        "<p>Chiffres agrégés du dossier de service: aucun membre n'y est nommé. Un nombre de 1 à 4 est masqué "
-        f"(« &lt; 5 »), comme une médiane ou une proportion calculée sur moins de 5 cas (« n &lt; 5 »).</p>"
-    )
-    sections = "".join(_section(t) for t in found.tables) if found else ""
-    return pages.page("Tableau de bord", form + links + intro + sections, session)
 
 
-def _section(table: Table) -> str:
-    heading = f"t-{table.key}"
-    head = f'<th scope="col">{escape(table.label)}</th>' + "".join(
-        f'<th scope="col">{escape(c)}</th>' for c in table.columns
-    )
-    rows = "".join(
-        f'<tr><th scope="row">{escape(label)}</th>' + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
-        for label, cells in table.rows
-    )
-    if not table.rows:
-        rows = f'<tr><td colspan="{len(table.columns) + 1}">Rien à montrer pour cette période.</td></tr>'
-    chart = ""
+def _section(table: Table) -> dict[str, Any]:
+    """A table of the report, with the chart that repeats one of its columns (if it has one and rows)."""
+    chart = None
     if table.chart is not None and table.rows:
         column = table.chart
         chart = bars([(label, cells[column], number(cells[column])) for label, cells in table.rows])
-        chart = f'<div class="graphique-cadre">{chart}</div>'
-    note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
-    return (
-        f'<section aria-labelledby="{heading}" class="tableau"><h2 id="{heading}">{escape(table.title)}</h2>'
-        f'{chart}<table class="journal" data-tableau="{escape(table.key)}"><caption>{escape(table.title)}'
-        f"</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}</section>"
-    )
+    return {
+        "key": table.key,
+        "title": table.title,
+        "label": table.label,
+        "columns": table.columns,
+        "rows": table.rows,
+        "chart": chart,
+        "note": table.note,
+    }
 
 
 # --- No-shows -------------------------------------------------------------------------------------
@@ -192,28 +170,17 @@ async def past_bookings_page(request: web.Request) -> web.Response:
 
 
 def _past(session: Session, bookings: list[tuple[Booking, bool]], info: str) -> str:
-    notice = f'<p class="info" role="status">{escape(info)}</p>' if info else ""
-    rows = []
-    for booking, absent in bookings:
-        action = (
-            "Absence notée"
-            if absent
-            else f'<form method="post" action="/rendez-vous/{escape(booking.id)}/absence">'
-            f'<input type="hidden" name="csrf" value="{escape(session.csrf)}">'
-            f'<button type="submit" class="secondaire">Noter une absence</button></form>'
-        )
-        rows.append(
-            f"<tr><td>{escape(french_datetime(booking.start))}</td><td>{escape(booking.member_name)}</td>"
-            f"<td>{escape(booking.coop)}</td><td>{action}</td></tr>"
-        )
-    body = (
-        f"{notice}<p>Un membre n'est pas venu? Notez-le ici: le tableau de bord de la coop compte les absences "
-        "(sans nom).</p>"
-        '<table class="journal"><caption>Mes rendez-vous des 7 derniers jours</caption><thead><tr>'
-        '<th scope="col">Date</th><th scope="col">Membre</th><th scope="col">Coop</th>'
-        f'<th scope="col">Absence</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    )
-    return pages.page("Mes rendez-vous passés", body, session)
+    rows = [
+        {
+            "id": booking.id,
+            "start": french_datetime(booking.start),
+            "member": booking.member_name,
+            "coop": booking.coop,
+            "absent": absent,
+        }
+        for booking, absent in bookings
+    ]
+    return pages.render("past_bookings.html", title="Mes rendez-vous passés", session=session, info=info, bookings=rows)
 
 
 async def mark_no_show(request: web.Request) -> web.Response:

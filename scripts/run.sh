@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts everything for local use: PostgreSQL and Redis (unless DATABASE_URL, REDIS_URL are set),
-# the action server and the Rasa server with the REST and SMS channels. Without Twilio credentials
+# the action server and the Rasa server with the REST and SMS channels, the clinician console and
+# its worker (reminders, no-answer notices, purge). Without Twilio credentials
 # in the environment, SMS goes to a local Twilio-compatible server with a texting simulator (no
 # real SMS is sent).
 # Ctrl-C stops every process this script started. A process that dies is started again (Redis
@@ -214,6 +215,9 @@ if [ -n "${embedded_redis:-}" ]; then
   console_accounts=$(.venv/bin/python -m tools.console_user demo)
 fi
 launch Console console.log .venv/bin/python -m console --port "$CONSOLE_PORT"
+# The console's timed work in its own process: no-answer notices, booking reminders, the hourly
+# purge. Reminders go out while the console is stopped; two workers never send one twice.
+launch "Console worker" worker.log .venv/bin/python -m console.worker
 
 start=$(date +%s)
 wait_for "Action server" 120 curl -sf "http://localhost:$ACTIONS_PORT/health"

@@ -218,10 +218,8 @@ def test_cancel_after_a_reminder_cancels_the_booking_that_reminder_was_about(cli
     for that booking, and the other booking stays."""
     import asyncio
 
-    from aiohttp import web
-
-    from console.app import BOOKINGS, CONTENT, DELIVERY, DESK, _send_reminders
     from console.delivery import MemberDelivery
+    from console.worker import Worker
 
     services = clinic.services
     member = clinic.eligible_member()
@@ -234,10 +232,8 @@ def test_cancel_after_a_reminder_cancels_the_booking_that_reminder_was_about(cli
     ]
     assert all(booked)
     earlier, later = (b for b in booked if b is not None)
-    app = web.Application()
     outbox = Outbox()
-    app[DESK], app[BOOKINGS], app[CONTENT] = services.handoff, services.bookings, services.content
-    app[DELIVERY] = cast(MemberDelivery, outbox)
+    worker = Worker(services.handoff, services.bookings, services.content, cast(MemberDelivery, outbox))
 
     def reminder_due(booking: Booking, kind: str) -> None:
         with database.begin() as connection:  # only this reminder is due now
@@ -246,7 +242,7 @@ def test_cancel_after_a_reminder_cancels_the_booking_that_reminder_was_about(cli
                 text("UPDATE booking_reminders SET due_at = now() WHERE booking_id = :id AND kind = :kind"),
                 {"id": booking.id, "kind": kind},
             )
-        asyncio.run(_send_reminders(app))
+        asyncio.run(worker.send_reminders())
 
     reminder_due(later, "veille")
     reminder_due(earlier, "heure")

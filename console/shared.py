@@ -1,0 +1,65 @@
+"""What the console's route modules share: the app keys of the stores, the session at the keyboard,
+the event streams, and the two kinds of answers (an HTML page; JSON for the scripts or a redirect)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.audit import AuditLog
+from bot.availability import Availability, BookingRules
+from bot.bookings import BookingStore
+from bot.clinicians import Clinician, ClinicianAccounts, Session
+from bot.content import Content
+from bot.handoff import HandoffDesk
+from console.access import BreakGlass
+from console.delivery import MemberDelivery
+
+DESK = web.AppKey("desk", HandoffDesk)
+ACCOUNTS = web.AppKey("accounts", ClinicianAccounts)
+AUDIT = web.AppKey("audit", AuditLog)
+DELIVERY = web.AppKey("delivery", MemberDelivery)
+CONTENT = web.AppKey("content", Content)
+SETTINGS = web.AppKey("settings", dict)
+BOOKINGS = web.AppKey("bookings", BookingStore)
+AVAILABILITY = web.AppKey("availability", Availability)
+RULES = web.AppKey("rules", BookingRules)
+BREAK_GLASS = web.AppKey("break_glass", BreakGlass)
+PROMPTS = web.AppKey("prompts", dict[str, list[str]])
+
+
+def session_of(request: web.Request) -> Session:
+    session: Session = request["session"]
+    return session
+
+
+def clinical(request: web.Request) -> Clinician:
+    """The clinician at the keyboard; admins (coop or federation) see no clinical content."""
+    clinician = session_of(request).clinician
+    if not clinician.is_clinical:
+        raise web.HTTPForbidden(text="Réservé aux cliniciens.")
+    return clinician
+
+
+def still_valid(request: web.Request, session: Session) -> Session | None:
+    """The stream's session, read again: None once it ended (logout, expiry, password change)."""
+    current = request.app[ACCOUNTS].session(session.token)
+    return current if current and current.clinician.is_clinical else None
+
+
+async def event_stream(request: web.Request) -> web.StreamResponse:
+    stream = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+    await stream.prepare(request)
+    return stream
+
+
+def html_page(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
+
+
+def respond(request: web.Request, data: dict[str, Any], redirect: str, status: int = 200) -> web.Response:
+    """JSON for the page's scripts, a redirect for a plain form (without JavaScript)."""
+    if "application/json" in request.headers.get("Accept", ""):
+        return web.json_response(data, status=status)
+    raise web.HTTPSeeOther(redirect)
