@@ -32,9 +32,10 @@ test: setup-test ## everything CI runs: ruff, mypy, rasa data validate, pytest (
 	@$(MAKE) --no-print-directory train
 	@$(MAKE) --no-print-directory validate unit
 
-lint: setup ## ruff
+lint: setup ## ruff, and the import rules (pyproject.toml: no cycles, bot free of Rasa and of the adapters)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: setup ## mypy
 	$(VENV)/bin/mypy

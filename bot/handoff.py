@@ -42,6 +42,7 @@ PREFIX = "coopsante:relais:"
 ON_DUTY = PREFIX + "garde:"  # per coop, a sorted set: clinician with the console open -> last heartbeat
 WAKE = PREFIX + "reveil:"  # pub/sub channel per ticket: a new thread message (its id), to wake live views
 ON_DUTY_SECONDS = 60
+CLAIM_WAIT_KEY = "coopsante:metriques:prise"  # hash: count, sum of seconds from ticket to claim (bot/metrics.py)
 UNCLAIMED_RETENTION_DAYS = 7
 
 PRIORITY = {"911": 0, "crise": 0, "urgence": 0, "clinicien": 1}
@@ -303,9 +304,7 @@ class HandoffDesk:
             if row is None:
                 return False
             entry = self._post(connection, ticket_id, "pris", clinician_name, "", False)
-        from bot.metrics import record_claim_wait
-
-        record_claim_wait(self.redis, row.waited.total_seconds())
+        self._record_claim_wait(row.waited.total_seconds())
         self._wake(ticket_id, entry)
         return True
 
@@ -422,6 +421,17 @@ class HandoffDesk:
         for coop in coops:
             pipe.zrem(ON_DUTY + coop, clinician)
         pipe.execute()
+
+    def _record_claim_wait(self, seconds: float) -> None:
+        pipe = self.redis.pipeline()
+        pipe.hincrbyfloat(CLAIM_WAIT_KEY, "somme", seconds)
+        pipe.hincrby(CLAIM_WAIT_KEY, "nombre", 1)
+        pipe.execute()
+
+    def claim_waits(self) -> tuple[float, int]:
+        """The seconds from ticket to claim, summed over every claim, and the number of claims."""
+        claims = self.redis.hgetall(CLAIM_WAIT_KEY) or {}
+        return float(claims.get("somme", 0)), int(claims.get("nombre", 0))
 
     def on_duty(self, *coops: str) -> int:
         """Clinicians on duty for any of these coops (every coop when none is named): a member of one

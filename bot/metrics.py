@@ -11,12 +11,11 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.handoff import HandoffDesk
 
-CLAIM_WAIT_KEY = "coopsante:metriques:prise"  # hash: count, sum of seconds from ticket to claim
 DELIVERY_STREAM = "coopsante:sms:livraison"  # channels/sms.py: the failed deliveries Twilio reported
 STARTED = time.time()  # this process's start: a restart shows as a new value
 
@@ -61,7 +60,7 @@ class Metrics:
 def _handoff(desk: HandoffDesk) -> list[str]:
     waiting = desk.queue()
     oldest = max((time.time() - t.created for t in waiting), default=0.0)
-    claims = desk.redis.hgetall(CLAIM_WAIT_KEY) or {}
+    claim_seconds, claims = desk.claim_waits()
     return [
         "# HELP coopsante_process_start_time_seconds When this process started (restarts: changes()).",
         "# TYPE coopsante_process_start_time_seconds gauge",
@@ -80,16 +79,9 @@ def _handoff(desk: HandoffDesk) -> list[str]:
         f"coopsante_relais_attente_max_secondes {oldest:.1f}",
         "# HELP coopsante_relais_prise_secondes Waiting time from ticket to claim.",
         "# TYPE coopsante_relais_prise_secondes summary",
-        f"coopsante_relais_prise_secondes_sum {float(claims.get('somme', 0)):.1f}",
-        f"coopsante_relais_prise_secondes_count {int(claims.get('nombre', 0))}",
+        f"coopsante_relais_prise_secondes_sum {claim_seconds:.1f}",
+        f"coopsante_relais_prise_secondes_count {claims}",
     ]
-
-
-def record_claim_wait(redis: Any, seconds: float) -> None:
-    pipe = redis.pipeline()
-    pipe.hincrbyfloat(CLAIM_WAIT_KEY, "somme", seconds)
-    pipe.hincrby(CLAIM_WAIT_KEY, "nombre", 1)
-    pipe.execute()
 
 
 METRICS = Metrics()  # this process's counters
