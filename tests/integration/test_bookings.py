@@ -27,7 +27,7 @@ from bot.bookings import import_from_redis as import_bookings
 from bot.records.database import engine_for
 from tools import postgres_local
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = load_rules(ROOT / "content")
 UTC = ZoneInfo("UTC")
 
