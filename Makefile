@@ -10,7 +10,7 @@ OUT ?= results/triage_eval.csv
 .PHONY: help setup setup-test web train run test test-fast test-integration test-e2e test-browser test-scale lint typecheck validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps purge import-redis shell clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: ## install system and Python packages (once; a stamp skips it after)
 	@bash scripts/bootstrap.sh
