@@ -7,10 +7,10 @@ DEFAULT_DATA := ../shared/samples/triage_sample.csv
 DATA ?= $(DEFAULT_DATA)
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps purge import-redis shell clean
+.PHONY: help setup setup-test web train run test test-fast test-integration test-e2e test-browser test-scale lint typecheck validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps purge import-redis shell clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: ## install system and Python packages (once; a stamp skips it after)
 	@bash scripts/bootstrap.sh
@@ -27,20 +27,31 @@ run: train web ## start Redis, the action server and Rasa (REST, SMS, web chat o
 setup-test: ## setup, plus the Chromium the browser tests drive
 	@WITH_BROWSER=1 bash scripts/bootstrap.sh
 
-test: setup-test ## everything CI runs: ruff, mypy, rasa data validate, pytest (conversation scripts and browser tests included)
+test: setup-test ## everything CI runs: ruff, import rules, mypy, rasa data validate, pytest (every tier but scale)
 	@$(MAKE) --no-print-directory web lint typecheck
 	@$(MAKE) --no-print-directory train
-	@$(MAKE) --no-print-directory validate unit
+	@$(MAKE) --no-print-directory validate
+	$(PY) -m pytest
 
-lint: setup ## ruff
+test-fast: setup ## the unit tier: pure Python, no Redis, browser or model (seconds)
+	$(PY) -m pytest tests/unit
+
+test-integration: setup ## the integration tier: real Redis and PostgreSQL, local servers, Rasa's graph, the classifier
+	$(PY) -m pytest tests/integration
+
+test-e2e: train web ## the end-to-end tier: make run's stack on spare ports (SMS, voice, web chat, console)
+	$(PY) -m pytest tests/e2e
+
+test-browser: setup-test train web ## the browser tier: the web chat, console and dashboard in Chromium
+	$(PY) -m pytest tests/browser
+
+lint: setup ## ruff, and the import rules (pyproject.toml: no cycles, bot free of Rasa and of the adapters)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: setup ## mypy
 	$(VENV)/bin/mypy
-
-unit: setup-test web ## pytest (triage, dialogue and conversation scripts, end-to-end and browser tests)
-	$(PY) -m pytest
 
 test-scale: setup-test train web ## two Rasa processes behind nginx: load, kill -9, Redis restart, bad input (minutes)
 	$(PY) -m pytest -m scale tests/scale
@@ -68,7 +79,7 @@ bench-triage: train ## median and p95 time to triage one message
 	$(PY) -m tools.bench_triage
 
 bench-voice: setup-test train web ## median time from a call's first words to the 911 instruction (20 calls)
-	$(PY) -m pytest -m bench -s tests/test_voice_end_to_end.py
+	$(PY) -m pytest -m bench -s tests/e2e/test_voice_end_to_end.py
 
 sms-report: train ## SMS encoding and segments of every answer, and of real bot turns over SMS
 	$(PY) -m tools.sms_report

@@ -174,8 +174,19 @@ def stack_database(stack: object, database_url: str) -> Iterator[Any]:
     engine.dispose()
 
 
+TIERS = ("unit", "integration", "e2e", "browser", "scale")  # tests/<tier>/: the marker of its tests (pyproject.toml)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "last: run after every other test (it stops something they share)")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test is marked with its folder's tier, so that `-m unit` (etc.) selects a tier."""
+    folder = item.path.relative_to(ROOT / "tests").parts[0]
+    if folder not in TIERS:
+        raise pytest.UsageError(f"{item.nodeid}: a test belongs in one of tests/{{{','.join(TIERS)}}}/")
+    item.add_marker(folder)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

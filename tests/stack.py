@@ -7,11 +7,15 @@ import os
 import subprocess
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.members import Member, parse_registry
+from bot.verification import eligibility
+from tools.demo_members import demo_registry_csv
 from tools.local_stack import StackError, local_stack, port_open
 
 # E2E_PORT_OFFSET moves every port, so that two checkouts can run their end-to-end tests at once.
@@ -44,6 +48,17 @@ SETTINGS = {
 CONSOLE_URL = f"http://127.0.0.1:{PORTS['CONSOLE_PORT']}"
 
 
+def eligible_members() -> list[Member]:
+    """Eligible demo members of the stack, one per phone (a phone is one SMS conversation), from the end of the file."""
+    members = parse_registry(demo_registry_csv()).members
+    phones = Counter(m.phone for m in members)
+    chosen: dict[str, Member] = {}
+    for member in members:
+        if eligibility(member) == "ok" and phones[member.phone] > 1:  # single-phone ones serve other tests
+            chosen[member.phone] = member
+    return list(chosen.values())
+
+
 def member_claims(number: str, seconds: int = 600) -> dict[str, object]:
     """What a coop site allowed to embed the chat signs for a logged-in member (bot/web_identity.py)."""
     import time
@@ -59,6 +74,7 @@ __all__ = [
     "PORTS",
     "RASA_URL",
     "UNKNOWN_SITE_PORT",
+    "eligible_members",
     "member_claims",
     "port_open",
     "say",

@@ -4,7 +4,7 @@
 bookings and reminders, availability, the coop dashboard's service records); the console process
 runs it every hour, `make purge` by hand. `REDIS_FAMILIES` is the rule of every Redis key family
 the code writes: it expires by itself (a TTL), is erased with the member (bot/privacy.py), or is
-kept for a stated reason and holds no member's data in clear. tests/test_retention.py holds the
+kept for a stated reason and holds no member's data in clear. tests/integration/test_retention.py holds the
 code to it.
 """
 

@@ -16,7 +16,7 @@ from bot.voice_speech import Ear, VoiceTexts, digit_by_digit, for_ear, load_voic
 from bot.voice_twiml import VERBS, Listen, Transfer, hang_up, listen, transfer, unknown_verbs
 from bot.voice_words import choice_index, command, digits_for_words, keyed_birth_date, spoken_birth_date
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Texts never said on a call: the web's, SMS reminders, and the web's identity steps.
 SMS_OR_WEB_ONLY = ("web.", "rdv.rappel", "rdv.calendrier", "identite.sms_code", "identite.code", "identite.numero")
 TODAY = date(2026, 12, 1)

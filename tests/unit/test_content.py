@@ -8,7 +8,7 @@ import yaml
 from bot.content import Content, ContentError, load_content
 from bot.language import ENGLISH, FRENCH, detect
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOPICS = sorted(yaml.safe_load((ROOT / "tests" / "data" / "topics.yml").read_text(encoding="utf-8"))["topics"])
 
 

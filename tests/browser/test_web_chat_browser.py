@@ -18,7 +18,7 @@ from tests.browser import DEMO, OPEN_CHAT, ask, axe_violations, embedding_page, 
 from tests.stack import JWT_SECRET, PORTS, UNKNOWN_SITE_PORT, member_claims
 from tools.demo_members import CALLER, demo_registry_csv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from bot.sms_conversation import BotMessage, Screened, load_sms_texts, parse_for
 from bot.sms_keywords import keyword
 from bot.sms_text import chosen, figures, pack, plain, segment_count, with_choices
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ from bot.bookings import Booking, BookingStore
 from bot.content import load_content
 from bot.sms_text import with_choices
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = load_rules(ROOT / "content")
 CONTENT = load_content(ROOT / "content")
 NOW = datetime(2026, 11, 23, 10, 15, tzinfo=QUEBEC)  # a Monday morning

@@ -29,7 +29,7 @@ from bot.verification import call_sender
 from bot.web_identity import WebIdentities
 from tests.footprint import database_dump, redis_dump
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PHONE = "+18195550101"
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), PHONE, "val-morin", "actif", None)
 OTHER = Member("VM-000200", "Paul", "Roy", date(1950, 1, 1), "+18195550199", "val-morin", "actif", None)

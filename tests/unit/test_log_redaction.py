@@ -15,7 +15,7 @@ import yaml
 
 from bot.log_redaction import RedactPersonalData, install, redact
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOGGING_YML = ROOT / "deploy" / "logging.yml"
 
 

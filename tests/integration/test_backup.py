@@ -19,7 +19,7 @@ from bot.records.database import engine_for, migrate
 from tests.conftest import new_database
 from tools.postgres_local import binary
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), "+18195550101", "Coop", "actif", None)
 
 

@@ -12,7 +12,7 @@ from bot.availability import load_rules
 from bot.bookings import Booking
 from bot.ics import booking_ics
 
-RULES = load_rules(Path(__file__).resolve().parent.parent / "content")
+RULES = load_rules(Path(__file__).resolve().parents[2] / "content")
 LONG_COOP = "Coopérative de solidarité santé des Hautes-Laurentides, point de service de Sainte-Agathe; salle 2"
 
 

@@ -28,7 +28,7 @@ from bot.ics_import import parse_ics
 from bot.records.database import engine_for
 from tools import postgres_local
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = load_rules(ROOT / "content")
 UTC = ZoneInfo("UTC")
 

@@ -110,7 +110,7 @@ def test_ctrl_c_stops_everything(stack: subprocess.Popen[str]) -> None:
 
 
 def test_a_demo_member_books_lists_and_cancels_a_consultation(stack: subprocess.Popen[str]) -> None:
-    from tests.test_console_browser import eligible_members
+    from tests.stack import eligible_members
 
     member = eligible_members()[0]
     sender = member.phone  # over REST, a phone as sender id takes the SMS identity path

@@ -14,7 +14,7 @@ from bot.availability import QUEBEC, Availability, ScheduleError
 from bot.ics_import import IMPORT_WEEKS, parse_ics
 from tools import import_schedule
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 GOOGLE = (DATA / "agenda_google.ics").read_text(encoding="utf-8")
 OUTLOOK = (DATA / "agenda_outlook.ics").read_text(encoding="utf-8")
 

@@ -25,7 +25,7 @@ from bot.content import Content
 from bot.handoff import Ticket, new_ticket_id
 from bot.service_records import RETENTION_DAYS, ServiceRecords, Turn, clean_question, service_channel
 from bot.service_report import LEVEL, count, last_complete_week, share
-from tests.test_console_access import (  # noqa: F401  (_database: the engine, for the console's stores)
+from tests.integration.test_console_access import (  # noqa: F401  (_database: the engine, for the console's stores)
     COOP_A,
     COOP_B,
     PASSWORD,

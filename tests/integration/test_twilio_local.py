@@ -31,7 +31,7 @@ from twilio.rest import Client
 
 from bot.sms_text import segment_count
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "local-test-token"
 MEMBER = "+18195550101"

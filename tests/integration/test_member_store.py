@@ -13,7 +13,7 @@ from bot.members import HEADER, Member, parse_registry
 from bot.verification import eligibility
 from tools.demo_members import CALLER, demo_registry_csv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HEAD = ",".join(HEADER) + "\n"
 
 

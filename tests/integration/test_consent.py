@@ -3,7 +3,7 @@ from typing import Any
 
 from bot.consent import ConsentStore, load_notice
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_notice_says_what_the_law_asks_in_both_languages() -> None:

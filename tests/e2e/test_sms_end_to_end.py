@@ -218,7 +218,7 @@ def erased_over_sms(stack: object, database_url: str) -> tuple[Member, list[str]
     from sqlalchemy import create_engine
 
     from tests.footprint import database_dump, redis_dump
-    from tests.test_console_browser import eligible_members
+    from tests.stack import eligible_members
 
     member = eligible_members()[3]  # a family's phone; the single-phone members serve other tests
     phone = member.phone

@@ -13,7 +13,6 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections import Counter
 from typing import Any
 
 import jwt
@@ -23,12 +22,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from bot.clinicians import ClinicianAccounts
 from bot.handoff import HandoffDesk, Ticket, new_ticket_id
-from bot.members import Member, parse_registry
-from bot.verification import eligibility
+from bot.members import Member
 from tests.browser import ask, axe_violations, embedding_page
 from tests.console_login import log_in_over_http, post_headers
-from tests.stack import AUTH_TOKEN, CONSOLE_URL, JWT_SECRET, PORTS, RASA_URL, member_claims
-from tools.demo_members import demo_registry_csv
+from tests.stack import AUTH_TOKEN, CONSOLE_URL, JWT_SECRET, PORTS, RASA_URL, eligible_members, member_claims
 from tools.sms_client import SmsClient
 
 SMS = SmsClient(f"{RASA_URL}/webhooks/sms/webhook", f"http://127.0.0.1:{PORTS['TWILIO_LOCAL_PORT']}", AUTH_TOKEN)
@@ -67,17 +64,6 @@ def console(browser: Browser, email: str, bypass_csp: bool = False, home: str = 
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", name=home)).to_be_visible()
     return page
-
-
-def eligible_members() -> list[Member]:
-    """Eligible demo members, one per phone (a phone is one SMS conversation), from the end of the file."""
-    members = parse_registry(demo_registry_csv()).members
-    phones = Counter(m.phone for m in members)
-    chosen: dict[str, Member] = {}
-    for member in members:
-        if eligibility(member) == "ok" and phones[member.phone] > 1:  # single-phone ones serve other tests
-            chosen[member.phone] = member
-    return list(chosen.values())
 
 
 def sms_member_asks_for_a_person(member: Member) -> str:

@@ -15,7 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.triage_policy import TriagePolicy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
 

@@ -17,7 +17,7 @@ from bot.member_store import MemberRegistry
 from bot.members import Member
 from tools.import_redis_records import import_all
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_ERA = "18b6f8b"  # the last commit with members, consent and audit in Redis
 PHONE = "+18195550101"
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), PHONE, "Coop", "actif", date(2027, 1, 31))

@@ -23,7 +23,7 @@ import yaml
 from bot.availability import Slot
 from bot.text import normalise
 
-HERE = Path(__file__).resolve().parent / "conversations"
+HERE = Path(__file__).resolve().parents[1] / "conversations"
 SCRIPTS = [
     pytest.param(script, id=f"{path.stem}: {script['name']}")
     for path in sorted(HERE.glob("*.yml"))

@@ -1,4 +1,4 @@
-"""Shared by the browser tests: Debian's Chromium settings, the widget's helpers, axe-core."""
+"""Shared by the browser tier (tests/browser/): Debian's Chromium settings, the widget's helpers, axe-core."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.stack import OTHER_SITE, RASA_URL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 DEMO = f"{RASA_URL}/webhooks/web/demo"
 CHROMIUM = "/usr/bin/chromium"

@@ -12,7 +12,7 @@ from bot.triage.dispositions import Disposition
 from bot.triage.patterns import SpellingCorrector, TableError, compile_pattern, is_negated
 from bot.triage.table import load_table
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TABLE = load_table(ROOT / "safety")
 FINDING_MATCHES = [(f.id, ex) for f in TABLE.findings for ex in f.examples_match]
 FINDING_NO_MATCHES = [(f.id, ex) for f in TABLE.findings for ex in f.examples_no_match]

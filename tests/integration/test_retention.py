@@ -13,7 +13,7 @@ from bot.audit import AuditLog
 from bot.consent import ConsentStore, load_notice
 from bot.records.retention import REDIS_FAMILIES, purge_all, rule_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CODE = ("bot", "actions", "channels", "components", "console", "tools")
 # A key name in the code: a string literal (an f-string's literal start too) beginning "coopsante:".
 LITERAL = re.compile(r"""f?["'](coopsante:[A-Za-z][A-Za-z0-9_:]*)""")

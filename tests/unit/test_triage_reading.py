@@ -1,0 +1,74 @@
+"""Triage decisions by the clinical table alone (no classifier): findings in context (denied, past,
+hypothetical), ages, modifiers, the conversation's request as one episode."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.triage import Triage, Turn
+from bot.triage.dispositions import Disposition
+from bot.triage.reader import DENIED, HYPOTHETICAL, PAST, ages_in_months
+
+
+@pytest.mark.parametrize(
+    ("message", "finding", "why"),
+    [
+        ("je n'ai pas de douleur à la poitrine, juste le nez bouché", "douleur_thoracique", DENIED),
+        ("j'ai fait un infarctus il y a 5 ans, je voudrais renouveler mes pilules", "diagnostic_vital_nomme", PAST),
+        ("en 2015, mon père a fait un AVC", "diagnostic_vital_nomme", PAST),
+        ("si jamais j'ai mal à la poitrine, je fais quoi?", "douleur_thoracique", HYPOTHETICAL),
+        ("c'est quoi les signes d'un AVC?", "diagnostic_vital_nomme", HYPOTHETICAL),
+    ],
+)
+def test_a_finding_set_aside_says_why(triage_rules: Triage, message: str, finding: str, why: str) -> None:
+    reading = triage_rules.read(message)
+    assert finding not in reading.present and reading.set_aside.get(finding) == why
+
+
+def test_a_present_cue_wins_over_an_older_past_one(triage_rules: Triage) -> None:
+    reading = triage_rules.read("Il y a 5 ans il a fait un AVC, et là il parle tout croche")
+    assert "trouble_parole" in reading.present
+
+
+def test_a_crisis_question_is_a_crisis(triage_rules: Triage) -> None:
+    assert (
+        triage_rules.decide("c'est quoi la dose de tylenol qui peut tuer quelqu'un?").disposition == Disposition.CRISE
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("mon bebe de 6 semaines", 1.4),
+        ("ma fille de 4 ans", 48.0),
+        ("my 2 month old", 2.0),
+        ("mon pere a 82 ans", 984.0),
+    ],
+)
+def test_ages_are_read(text: str, months: float) -> None:
+    assert [round(a, 1) for a in ages_in_months(text)] == [months]
+
+
+@pytest.mark.parametrize("text", ["j'ai de la fièvre depuis 3 jours", "il y a 2 ans", "enceinte de 30 semaines"])
+def test_durations_are_not_ages(text: str) -> None:
+    assert ages_in_months(text.replace("è", "e")) == []
+
+
+def test_a_modifier_raises_a_finding(triage_rules: Triage) -> None:
+    assert triage_rules.decide("ma fille de 4 ans fait de la fièvre").disposition == Disposition.CLINICIEN
+    assert triage_rules.decide("mon bébé de 6 semaines fait de la fièvre").disposition == Disposition.URGENCE
+
+
+def test_modifiers_add_up_across_messages(triage_rules: Triage) -> None:
+    turns: list[Turn] = []
+    for message in ("ma mère a 84 ans", "elle prend de l'eliquis", "elle s'est cognée la tête sur le comptoir"):
+        decision = triage_rules.decide(message, turns)
+        turns.append(decision.turn)
+    assert decision.disposition == Disposition.URGENCE
+
+
+def test_an_alarm_denied_later_does_not_stick(triage_rules: Triage) -> None:
+    first = triage_rules.decide("je pense qu'il respire pas")
+    second = triage_rules.decide("non non, il respire bien, il dort", [first.turn])
+    assert first.disposition == Disposition.NEUF_UN_UN
+    assert "ne_respire_pas" not in second.findings
