@@ -7,7 +7,7 @@ DEFAULT_DATA := ../shared/samples/triage_sample.csv
 DATA ?= $(DEFAULT_DATA)
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test test-scale lint typecheck unit validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps shell clean
+.PHONY: help setup setup-test web train run test test-scale test-deploy lint typecheck unit validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ unit: setup-test web ## pytest (triage, dialogue and conversation scripts, end-t
 
 test-scale: setup-test train web ## two Rasa processes behind nginx: load, kill -9, Redis restart, bad input (minutes)
 	$(PY) -m pytest -m scale tests/scale
+
+test-deploy: train web ## build the images with podman, start deploy/docker-compose.yml, smoke-test it through nginx, restart each container, tear down (root; minutes; log in .run/deploy/)
+	@bash deploy/test_deploy.sh
 
 validate: setup ## rasa data validate
 	$(RASA) data validate
