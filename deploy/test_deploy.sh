@@ -202,7 +202,9 @@ PYTHONPATH=$ROOT .venv/bin/python -m tools.deploy_smoke first --state "$WORK/sta
 for service in postgres redis actions rasa console nginx; do
   step "restarting $service"
   before=$(address "$service")
-  podman restart "$(container "$service")" >/dev/null
+  # Without systemd, podman cannot schedule periodic health checks and says so on each restart:
+  # that goes to a log, and the health checks are run on demand below.
+  podman restart "$(container "$service")" >/dev/null 2>>"$WORK/logs/podman-restart.log"
   after=$(address "$service")
   echo "    address $before -> $after"
   healthy "$service" 300
