@@ -79,7 +79,7 @@ build() {  # build DOCKERFILE TARGET CONTEXT
     || { tail -20 "$WORK/logs/build-$2.log"; echo "building $2 failed; see $WORK/logs/build-$2.log" >&2; exit 1; }
   echo "    coop-sante-$2:local built in $((SECONDS - began)) s"
 }
-step "building the images (first time: about 15 minutes, TensorFlow; then cached)"
+step "building the images (first time: about 6 minutes on 2 cores, the virtualenv; then cached)"
 for target in rasa actions console; do build "$WORK/context/deploy/Dockerfile" "$target" "$WORK/context"; done
 for target in postgres redis nginx; do build deploy/Dockerfile.services "$target" deploy; done
 
