@@ -7,7 +7,7 @@ DEFAULT_DATA := ../shared/samples/triage_sample.csv
 DATA ?= $(DEFAULT_DATA)
 OUT ?= results/triage_eval.csv
 
-.PHONY: help setup setup-test web train run test test-fast test-integration test-e2e test-browser test-scale lint typecheck validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps purge import-redis shell clean
+.PHONY: help setup setup-test web train run test test-fast test-integration test-e2e test-browser test-scale test-deploy lint typecheck validate triage-eval triage-crossval triage-conversations answers-eval bench bench-triage bench-voice sms-report import-schedule import-members audit-deps purge import-redis shell clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ typecheck: setup ## mypy
 
 test-scale: setup-test train web ## two Rasa processes behind nginx: load, kill -9, Redis restart, bad input (minutes)
 	$(PY) -m pytest -m scale tests/scale
+
+test-deploy: train web ## build the images with podman, start deploy/docker-compose.yml, smoke-test it through nginx, restart each container, tear down (root; minutes; log in .run/deploy/)
+	@bash deploy/test_deploy.sh
 
 validate: setup ## rasa data validate
 	$(RASA) data validate

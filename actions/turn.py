@@ -7,6 +7,7 @@ its replies (an emergency answer marked as such, for the SMS channel) and writes
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -49,7 +50,12 @@ class ActionTour(Action):
     def name(self) -> str:
         return "action_tour"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        # In a thread: a turn waits on Redis, PostgreSQL and Twilio, and the action server's event
+        # loop serves the other members' turns meanwhile (a plain `def run` would block it).
+        return await asyncio.to_thread(self.turn, dispatcher, tracker)
+
+    def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         latest = tracker.latest_message
         intent = latest.get("intent") or {}
         coop = coop_id(tracker)

@@ -143,64 +143,14 @@ if ((RASA_PROCESSES > 1)); then
     start_rasa "Rasa server $i" $((RASA_PORT + i)) "rasa-$i.log"
   done
   mkdir -p "$RUN_DIR/nginx"
-  servers=$(for port in "${rasa_ports[@]}"; do echo "    server 127.0.0.1:$port max_fails=1 fail_timeout=10s;"; done)
-  cat >"$RUN_DIR/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $RUN_DIR/nginx/nginx.pid;
-error_log $RUN_DIR/logs/nginx.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $RUN_DIR/nginx/body;
-  proxy_temp_path $RUN_DIR/nginx/proxy;
-  fastcgi_temp_path $RUN_DIR/nginx/fastcgi;
-  uwsgi_temp_path $RUN_DIR/nginx/uwsgi;
-  scgi_temp_path $RUN_DIR/nginx/scgi;
-  # Request rates per client address, as in deploy/nginx.conf (twilio, chat; the console is not
-  # behind this nginx). Loopback is exempt unless NGINX_LIMIT_LOOPBACK=1: this nginx listens on
-  # 127.0.0.1 only, where the load tests and benchmarks (tests/scale, make bench) come from.
-  geo \$rate_limit_exempt {
-    default 0;
-    127.0.0.1 $([ "${NGINX_LIMIT_LOOPBACK:-0}" = 1 ] && echo 0 || echo 1);
-  }
-  map \$rate_limit_exempt \$rate_limit_key {
-    0 \$binary_remote_addr;
-    1 "";
-  }
-  limit_req_zone \$rate_limit_key zone=twilio:10m rate=20r/s;
-  limit_req_zone \$rate_limit_key zone=chat:10m rate=5r/s;
-  limit_req_status 429;
-  limit_req_log_level warn;
-  upstream rasa { least_conn;
-$servers
-  }
-  upstream rasa_sticky { ip_hash;
-$servers
-  }
-  server {
-    listen 127.0.0.1:$RASA_PORT;
-    client_max_body_size 64k;
-    # Bodies and answers stay in memory: nginx's workers may not write to a private run folder.
-    client_body_buffer_size 64k;
-    proxy_max_temp_file_size 0;
-    proxy_read_timeout 60s;
-    proxy_set_header Host \$host;
-    proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-    # A POST is never replayed on another server (it could be processed twice): only a
-    # connection that failed before reaching a server is retried.
-    proxy_next_upstream error timeout;
-    location /socket.io/ {
-      limit_req zone=chat burst=30 nodelay;
-      proxy_pass http://rasa_sticky; proxy_http_version 1.1; proxy_buffering off;
-    }
-    location /webhooks/web/ { limit_req zone=chat burst=30 nodelay; proxy_pass http://rasa; proxy_http_version 1.1; }
-    location /webhooks/sms/ { limit_req zone=twilio burst=100 nodelay; proxy_pass http://rasa; proxy_http_version 1.1; }
-    location /webhooks/voice/ { limit_req zone=twilio burst=100 nodelay; proxy_pass http://rasa; proxy_http_version 1.1; }
-    location / { proxy_pass http://rasa; proxy_http_version 1.1; }
-  }
-}
-NGINX
+  # The same template as production's nginx (deploy/nginx.conf.template): same locations, request
+  # rates and Socket.IO stickiness. Loopback is exempt from the rates unless NGINX_LIMIT_LOOPBACK=1:
+  # this nginx listens on 127.0.0.1 only, where the load tests and benchmarks (tests/scale, make bench)
+  # come from. The console is not behind this nginx.
+  nginx_args=(local --listen "127.0.0.1:$RASA_PORT" --state-dir "$RUN_DIR/nginx" --error-log "$RUN_DIR/logs/nginx.log")
+  for port in "${rasa_ports[@]}"; do nginx_args+=(--rasa "127.0.0.1:$port"); done
+  if [ "${NGINX_LIMIT_LOOPBACK:-0}" = 1 ]; then nginx_args+=(--limit-loopback); fi
+  .venv/bin/python deploy/render_nginx.py "${nginx_args[@]}" >"$RUN_DIR/nginx/nginx.conf"
   launch nginx nginx-stdout.log /usr/sbin/nginx -c "$RUN_DIR/nginx/nginx.conf" -p "$RUN_DIR/nginx"
 else
   rasa_ports+=("$RASA_PORT")

@@ -121,14 +121,35 @@ def nginx_limits(text: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def test_nginx_limits_request_rates_in_deploy_and_in_make_run() -> None:
-    """Finding: nginx had no limit_req for the webhooks, the web chat and the console login."""
-    from bot.settings import PROJECT_ROOT
+    """Finding: nginx had no limit_req for the webhooks, the web chat and the console login.
 
-    deploy = nginx_limits((PROJECT_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8"))
-    local = nginx_limits((PROJECT_ROOT / "scripts" / "run.sh").read_text(encoding="utf-8"))
+    Issue 17: production and make run render one template (deploy/nginx.conf.template); both
+    renderings keep the same locations, rates and Socket.IO stickiness.
+    """
+    from bot.settings import PROJECT_ROOT
+    from deploy.render_nginx import TEMPLATE, local_values, production_values, render
+
+    template = TEMPLATE.read_text(encoding="utf-8")
+    production = render(
+        template,
+        production_values("triage.example", "console.example", ["rasa:5005"], "console:5020", "8080", "/tmp/n"),
+        {"production"},
+    )
+    local_text = render(
+        template,
+        local_values("127.0.0.1:5005", ["127.0.0.1:5006", "127.0.0.1:5007"], "/tmp/n", "/tmp/n.log", False),
+        {"local"},
+    )
+    deploy, local = nginx_limits(production), nginx_limits(local_text)
     webhooks_and_chat = {"/webhooks/sms/", "/webhooks/voice/", "/webhooks/web/", "/socket.io/"}
     assert set(deploy[1]) == webhooks_and_chat | {"/connexion"}
     assert set(local[1]) == webhooks_and_chat  # the console is not behind make run's nginx
     assert {p: deploy[1][p] for p in webhooks_and_chat} == local[1]
-    assert {z: r for z, r in deploy[0].items() if z != "login"} == local[0]
+    assert deploy[0] == local[0]
     assert deploy[0]["login"].endswith("r/m")
+    for text in (production, local_text):  # Socket.IO sticks to one Rasa process in both
+        assert "location /socket.io/ {\n            limit_req zone=chat burst=30 nodelay;\n" in text
+        assert "proxy_pass http://rasa_sticky;" in text and "ip_hash;" in text
+        assert "{{" not in text.replace("#{{", "")
+    assert "127.0.0.1 1;" in local_text and "127.0.0.1 1;" not in production  # make run exempts loopback
+    assert "deploy/render_nginx.py" in (PROJECT_ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
