@@ -29,8 +29,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine, Row
 
 from bot.availability import QUEBEC, Slot
+from bot.member_match import MEMBER_MATCH, member_parameters, member_statement
 from bot.pseudonym import pseudonym
-from bot.verification import CALL_SEPARATOR
 
 PREFIX = "coopsante:rdv:"
 REMINDER_OFFSETS = {"veille": timedelta(hours=24), "heure": timedelta(hours=1)}
@@ -86,12 +86,6 @@ _REMIND = sql(
     "INSERT INTO booking_reminders (booking_id, kind, due_at, sent_at) VALUES (:booking, :kind, :due, :sent)"
     " ON CONFLICT DO NOTHING"
 )
-# Members are found by number, or by conversation: a phone (SMS), a phone call ("<phone>~<call sid>"),
-# or a web session id.
-_MEMBER_MATCH = (
-    "((:member <> '' AND member_number = :member) OR conversation IN :conversations"
-    " OR split_part(conversation, :separator, 1) IN :phones)"
-)
 # What the coop keeps of a booking once the member's data is dropped.
 _ANONYMISE = (
     "UPDATE bookings SET member_number = NULL, member_name = NULL, conversation = NULL, summary = NULL,"
@@ -141,18 +135,6 @@ def _booking(row: Row) -> Booking:
         created=row.created_at.timestamp(),
         booked_by=row.booked_by,
     )
-
-
-def _member_parameters(
-    member_number: str | None, phones: Collection[str], conversations: Collection[str]
-) -> dict[str, Any]:
-    # An empty IN () is not SQL: a value no conversation has stands for "none".
-    return {
-        "member": (member_number or "").strip().upper(),
-        "phones": tuple(p for p in phones if p) or ("",),
-        "conversations": tuple(c for c in conversations if c) or ("",),
-        "separator": CALL_SEPARATOR,
-    }
 
 
 @dataclass(frozen=True)
@@ -284,15 +266,12 @@ class BookingStore:
         """Anonymise the member's bookings (the coop keeps slot, time, clinician, coop and status); the count."""
         with self.engine.begin() as connection:
             return self._anonymise(
-                connection, _MEMBER_MATCH, _member_parameters(member_number, phones, conversations), datetime.now(UTC)
+                connection, MEMBER_MATCH, member_parameters(member_number, phones, conversations), datetime.now(UTC)
             )
 
     def _anonymise(self, connection: Connection, where: str, parameters: dict[str, Any], now: datetime) -> int:
-        statement = sql(_ANONYMISE + where + " RETURNING id")
-        if "conversations" in parameters:
-            statement = statement.bindparams(
-                bindparam("phones", expanding=True), bindparam("conversations", expanding=True)
-            )
+        text = _ANONYMISE + where + " RETURNING id"
+        statement = member_statement(text) if "conversations" in parameters else sql(text)
         ids = [row.id for row in connection.execute(statement, {**parameters, "now": now})]
         if ids:  # nobody to remind any more
             connection.execute(

@@ -34,7 +34,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine, Row
 
-from bot.verification import CALL_SEPARATOR
+from bot.member_match import MEMBER_MATCH, member_parameters, member_statement
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +160,6 @@ _POST = sql(
     "INSERT INTO handoff_messages (ticket_id, kind, author, body, flagged, posted_at)"
     " VALUES (:ticket, :kind, :author, :body, :flagged, :at) RETURNING id"
 )
-# Members are found by number, or by conversation: a phone (SMS), a phone call ("<phone>~<call sid>"),
-# or a web session id.
-_MEMBER_MATCH = (
-    "((:member <> '' AND member_number = :member) OR conversation IN :conversations"
-    " OR split_part(conversation, :separator, 1) IN :phones)"
-)
 
 
 def _row_values(ticket: Ticket) -> dict[str, Any]:
@@ -223,18 +217,6 @@ def _entry(row: Row) -> dict[str, str]:
         "texte": row.body,
         "signale": "1" if row.flagged else "",
         "a": repr(row.posted_at.timestamp()),
-    }
-
-
-def _member_parameters(
-    member_number: str | None, phones: Collection[str], conversations: Collection[str]
-) -> dict[str, Any]:
-    # An empty IN () is not SQL: a value no conversation has stands for "none".
-    return {
-        "member": (member_number or "").strip().upper(),
-        "phones": tuple(p for p in phones if p) or ("",),
-        "conversations": tuple(c for c in conversations if c) or ("",),
-        "separator": CALL_SEPARATOR,
     }
 
 
@@ -465,11 +447,9 @@ class HandoffDesk:
 
     def erase_member(self, member_number: str | None, phones: Collection[str], conversations: Collection[str]) -> int:
         """Delete every ticket, and its thread, whose member number, phone or conversation matches."""
-        statement = sql(f"DELETE FROM handoff_tickets WHERE {_MEMBER_MATCH}").bindparams(
-            bindparam("phones", expanding=True), bindparam("conversations", expanding=True)
-        )
+        statement = member_statement(f"DELETE FROM handoff_tickets WHERE {MEMBER_MATCH}")
         with self.engine.begin() as connection:
-            return int(connection.execute(statement, _member_parameters(member_number, phones, conversations)).rowcount)
+            return int(connection.execute(statement, member_parameters(member_number, phones, conversations)).rowcount)
 
 
 def import_from_redis(redis: Any, engine: Engine) -> int:
