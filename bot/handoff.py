@@ -233,43 +233,30 @@ class HandoffDesk:
         self._wake(ticket.id, entry)
         return ticket
 
-    def get(self, ticket_id: str) -> Ticket | None:
+    def _select(self, condition: str, **parameters: Any) -> list[Ticket]:
+        """The tickets that meet `condition` (SQL after WHERE, with its ORDER BY and LIMIT)."""
         with self.engine.connect() as connection:
-            row = connection.execute(
-                sql(f"SELECT {_COLUMNS} FROM handoff_tickets WHERE id = :id"), {"id": ticket_id}
-            ).first()
-        return _ticket(row) if row else None
+            rows = connection.execute(sql(f"SELECT {_COLUMNS} FROM handoff_tickets WHERE {condition}"), parameters)
+            return [_ticket(row) for row in rows]
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        return next(iter(self._select("id = :id", id=ticket_id)), None)
 
     def open_ticket_of(self, conversation: str) -> Ticket | None:
         """The conversation's ticket while its handoff is on (waiting or claimed): the newest one."""
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                sql(
-                    f"SELECT {_COLUMNS} FROM handoff_tickets WHERE conversation = :conversation"
-                    " AND status IN ('attente', 'pris') ORDER BY created_at DESC LIMIT 1"
-                ),
-                {"conversation": conversation},
-            ).first()
-        return _ticket(row) if row else None
+        found = self._select(
+            "conversation = :conversation AND status IN ('attente', 'pris') ORDER BY created_at DESC LIMIT 1",
+            conversation=conversation,
+        )
+        return found[0] if found else None
 
     def queue(self) -> list[Ticket]:
         """Waiting tickets, most urgent first, then the longest waiting."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                sql(f"SELECT {_COLUMNS} FROM handoff_tickets WHERE status = 'attente' ORDER BY created_at, id")
-            ).all()
-        return sorted((_ticket(row) for row in rows), key=lambda t: t.priority)  # a stable sort keeps the age order
+        waiting = self._select("status = 'attente' ORDER BY created_at, id")
+        return sorted(waiting, key=lambda t: t.priority)  # a stable sort keeps the age order
 
     def claimed_by(self, clinician: str) -> list[Ticket]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                sql(
-                    f"SELECT {_COLUMNS} FROM handoff_tickets WHERE status = 'pris' AND claimed_by = :clinician"
-                    " ORDER BY claimed_at, id"
-                ),
-                {"clinician": clinician},
-            ).all()
-        return [_ticket(row) for row in rows]
+        return self._select("status = 'pris' AND claimed_by = :clinician ORDER BY claimed_at, id", clinician=clinician)
 
     def claim(self, ticket_id: str, clinician: str, clinician_name: str) -> bool:
         """True for the one clinician who gets the ticket; False for everyone else."""
