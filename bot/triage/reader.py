@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.text import normalise
-from bot.triage.patterns import SpellingCorrector, is_negated
+from bot.triage.patterns import LITERALS, SpellingCorrector, TablePattern, is_negated
 from bot.triage.table import Patterns, Table
 
 PRESENT, DENIED, PAST, HYPOTHETICAL = "present", "nie", "passe", "hypothese"
@@ -96,13 +96,20 @@ class Reader:
         words = len(re.findall(r"[a-z0-9]+", text))
         present: set[str] = set()
         set_aside: dict[str, str] = {}
+        found = LITERALS.found_in(text)
         for finding in self.table.findings:
+            if finding.patterns.silent_in(found):
+                continue  # most findings, in most messages: none of their words is there
             state = _state(finding.patterns, text, cues)
             if state == PRESENT:
                 present.add(finding.id)
             elif state is not None:
                 set_aside[finding.id] = state
-        modifiers = {m.id for m in self.table.modifiers if _state(m.patterns, text, cues, timeless=True) == PRESENT}
+        modifiers = {
+            m.id
+            for m in self.table.modifiers
+            if not m.patterns.silent_in(found) and _state(m.patterns, text, cues, timeless=True) == PRESENT
+        }
         modifiers |= self.age_modifiers(text)
         return Reading(
             present=frozenset(present),
@@ -162,8 +169,8 @@ def ages_in_months(text: str) -> list[float]:
 class _Cues:
     """Where the sentences end and where the cues of time and of hypotheses stand in a text."""
 
-    def __init__(self, text: str, history: Iterable[re.Pattern[str]], present: Iterable[re.Pattern[str]],
-                 hypothetical: Iterable[re.Pattern[str]], general: Iterable[re.Pattern[str]]) -> None:  # fmt: skip
+    def __init__(self, text: str, history: Iterable[TablePattern], present: Iterable[TablePattern],
+                 hypothetical: Iterable[TablePattern], general: Iterable[TablePattern]) -> None:  # fmt: skip
         self.text = text
         self.ends = [m.start() for m in re.finditer(r"(?:^| )([.!?;])(?= |$)", text)]
         self.clause_ends = [m.start() for m in re.finditer(r"(?:^| )(,|:|mais|but|et|and)(?= |$)", text)]
@@ -204,9 +211,7 @@ class _Cues:
         return after[0][2] if after else PRESENT
 
 
-def _takes_back(
-    text: str, cues: _Cues, corrections: Iterable[re.Pattern[str]], openers: Iterable[re.Pattern[str]]
-) -> bool:
+def _takes_back(text: str, cues: _Cues, corrections: Iterable[TablePattern], openers: Iterable[TablePattern]) -> bool:
     """Whether a message takes back the one before: a correction cue ("c'est une expression"), a past
     time at its start ("years ago, 2018"), or one anywhere after an opening like "non non, désolé"."""
     if any(p.search(text) for p in corrections):
@@ -219,7 +224,7 @@ def _takes_back(
     return any(p.match(text) for p in openers)
 
 
-def _match_state(pattern: re.Pattern[str], text: str, cues: _Cues, patterns: Patterns, timeless: bool) -> str | None:
+def _match_state(pattern: TablePattern, text: str, cues: _Cues, patterns: Patterns, timeless: bool) -> str | None:
     best: str | None = None
     for match in pattern.finditer(text):
         if any(_overlaps(match.span(), e.span()) for ex in patterns.exclusions for e in ex.finditer(text)):

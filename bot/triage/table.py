@@ -10,7 +10,6 @@ now from one that is denied, past, hypothetical or an idiom.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,7 +20,7 @@ import yaml
 
 from bot.text import normalise
 from bot.triage.dispositions import Disposition
-from bot.triage.patterns import TableError, compile_pattern, lexicon_regex, vocabulary_of
+from bot.triage.patterns import TableError, TablePattern, compile_pattern, lexicon_regex, vocabulary_of
 
 FRENCH_WORDS_FILE = "french_words.txt"  # real words the corrector must leave alone
 
@@ -30,12 +29,27 @@ FRENCH_WORDS_FILE = "french_words.txt"  # real words the corrector must leave al
 class Patterns:
     """Alternatives (each a list of patterns that must all be found) and exclusions."""
 
-    alternatives: tuple[tuple[re.Pattern[str], ...], ...]
-    exclusions: tuple[re.Pattern[str], ...] = ()  # cancel a match they overlap
-    unless: tuple[re.Pattern[str], ...] = ()  # anywhere in the message: the finding does not apply
+    alternatives: tuple[tuple[TablePattern, ...], ...]
+    exclusions: tuple[TablePattern, ...] = ()  # cancel a match they overlap
+    unless: tuple[TablePattern, ...] = ()  # anywhere in the message: the finding does not apply
     negatable: bool = True
     general_questions: bool = True  # "c'est quoi la dose qui tue?" is a question about a condition
-    contrary: tuple[re.Pattern[str], ...] = ()  # reassurance that takes the finding back ("il respire bien")
+    contrary: tuple[TablePattern, ...] = ()  # reassurance that takes the finding back ("il respire bien")
+
+    @cached_property
+    def literals(self) -> frozenset[str] | None:
+        """Strings one of which a text holds for these patterns to say anything of it: the literals of
+        each alternative's first pattern and of the reassurances. None when that can't be told."""
+        parts = [alternative[0].literals if alternative else None for alternative in self.alternatives]
+        parts += [pattern.literals for pattern in self.contrary]
+        if not all(parts):
+            return None
+        return frozenset().union(*(p for p in parts if p))
+
+    def silent_in(self, found: frozenset[str]) -> bool:
+        """Whether a text whose literals are `found` (LITERALS.found_in) can't make these patterns speak."""
+        literals = self.literals
+        return literals is not None and literals.isdisjoint(found)
 
 
 @dataclass(frozen=True)
@@ -98,14 +112,14 @@ class AgeBand:
 
 @dataclass(frozen=True)
 class Context:
-    history: tuple[re.Pattern[str], ...]  # the finding is over, long ago ("il y a 5 ans")
-    present: tuple[re.Pattern[str], ...]  # now ("là", "depuis ce matin"): wins over an earlier history cue
-    hypothetical: tuple[re.Pattern[str], ...]  # "si jamais", "au cas où": a hypothesis
-    general: tuple[re.Pattern[str], ...]  # "c'est quoi les signes de": a question about a condition
-    figurative: tuple[re.Pattern[str], ...]  # idioms, masked before reading ("mort de rire")
-    correction: tuple[re.Pattern[str], ...]  # a message that takes back the previous one ("non, c'était en 2019")
-    takeback: tuple[re.Pattern[str], ...]  # an opening ("non non", "sorry") that, with a past time, takes back
-    health: re.Pattern[str] | None  # words that make a message a health message
+    history: tuple[TablePattern, ...]  # the finding is over, long ago ("il y a 5 ans")
+    present: tuple[TablePattern, ...]  # now ("là", "depuis ce matin"): wins over an earlier history cue
+    hypothetical: tuple[TablePattern, ...]  # "si jamais", "au cas où": a hypothesis
+    general: tuple[TablePattern, ...]  # "c'est quoi les signes de": a question about a condition
+    figurative: tuple[TablePattern, ...]  # idioms, masked before reading ("mort de rire")
+    correction: tuple[TablePattern, ...]  # a message that takes back the previous one ("non, c'était en 2019")
+    takeback: tuple[TablePattern, ...]  # an opening ("non non", "sorry") that, with a past time, takes back
+    health: TablePattern | None  # words that make a message a health message
 
 
 @dataclass(frozen=True)
@@ -149,7 +163,7 @@ class _Compiler:
         self.lexicons = lexicons
         self.sources: list[str] = []
 
-    def pattern(self, source: Any, where: str = "") -> re.Pattern[str]:
+    def pattern(self, source: Any, where: str = "") -> TablePattern:
         self.sources.append(str(source))
         try:
             return compile_pattern(str(source), self.lexicons)
@@ -250,7 +264,7 @@ def load_table(safety_dir: Path) -> Table:
 
     context_data = _read_yaml(safety_dir / "context.yml")
 
-    def cues(name: str) -> tuple[re.Pattern[str], ...]:
+    def cues(name: str) -> tuple[TablePattern, ...]:
         return tuple(compiler.pattern(s, f"context.yml: {name}") for s in context_data.get(name) or [])
 
     health_words = context_data.get("health_terms") or []

@@ -9,8 +9,8 @@ import pytest
 
 from bot.triage import Triage
 from bot.triage.dispositions import Disposition
-from bot.triage.patterns import SpellingCorrector, TableError, compile_pattern, is_negated
-from bot.triage.table import load_table
+from bot.triage.patterns import LITERALS, SpellingCorrector, TableError, TablePattern, compile_pattern, is_negated
+from bot.triage.table import Finding, Modifier, Patterns, load_table
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = load_table(ROOT / "safety")
@@ -97,6 +97,41 @@ def test_pattern_syntax() -> None:
     assert not pattern.search("normal a la poitrine ")  # whole words only
     either = compile_pattern("rcr|cpr", {})
     assert not either.search("prcra ")  # an alternation is anchored as a whole
+
+
+def test_a_pattern_knows_the_words_every_match_holds() -> None:
+    assert compile_pattern("{douleur} ~2 poitrine", {"douleur": "(?:mal|douleur)"}).literals == frozenset({"poitrine"})
+    assert compile_pattern("respire (pas|plus)", {}).literals == frozenset({"respire "})
+    assert compile_pattern("rcr|cpr", {}).literals == frozenset({"rcr", "cpr"})
+    assert compile_pattern("(tres )?(mal|souffre)", {}).literals == frozenset({"mal", "souffre"})
+    assert compile_pattern("[0-9]+ ans", {}).literals == frozenset({" ans"})
+    assert compile_pattern("(tres )?[0-9]+", {}).literals is None  # nothing is certain: always run
+
+
+def _patterns_of(patterns: Patterns) -> list[TablePattern]:
+    return [p for alternative in patterns.alternatives for p in alternative] + [
+        *patterns.exclusions,
+        *patterns.unless,
+        *patterns.contrary,
+    ]
+
+
+def test_skipping_patterns_by_their_words_never_hides_a_match(triage_rules: Triage) -> None:
+    """The reader skips a pattern none of whose literals is in the text: on every example of the table,
+    each pattern of the entry and of the context finds what its plain regex finds."""
+    context = TABLE.context
+    cues = [*context.history, *context.present, *context.hypothetical, *context.general, *context.figurative]
+    entries: list[Finding | Modifier] = [*TABLE.findings, *TABLE.modifiers]
+    checked = 0
+    for entry in entries:
+        for example in (*entry.examples_match, *entry.examples_no_match):
+            text = triage_rules.reader.prepare(example)
+            for pattern in [*_patterns_of(entry.patterns), *cues]:
+                assert bool(pattern.search(text)) == bool(pattern.regex.search(text)), (pattern.pattern, text)
+                checked += 1
+            if any(p.regex.search(text) for alternative in entry.patterns.alternatives for p in alternative[:1]):
+                assert not entry.patterns.silent_in(LITERALS.found_in(text)), (entry.id, text)
+    assert checked > 10_000
 
 
 def write_table(folder: Path, finding: str, modifiers: str = "modifiers: []\n") -> None:
