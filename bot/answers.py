@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import Content
+from bot.linear_scorer import LinearTextScorer
 from bot.text import normalise
 
 OFF_TOPIC = "hors_sujet"  # questions the assistant cannot answer (weather, sports...)
@@ -32,6 +33,7 @@ class AnswerFinder:
 
     def __init__(self, model: Any, topics: Sequence[str]) -> None:
         self._model = model
+        self._scorer = LinearTextScorer(model)
         self.topics = list(topics)
 
     @classmethod
@@ -65,6 +67,12 @@ class AnswerFinder:
 
     def rank(self, text: str, limit: int = 3) -> list[Match]:
         """The likeliest topics for a message, best first."""
+        probabilities = self._scorer.probabilities(normalise(text))
+        ranked = sorted(zip(self.topics, probabilities, strict=True), key=lambda p: p[1], reverse=True)
+        return [Match(t, float(p)) for t, p in ranked[:limit]]
+
+    def sklearn_rank(self, text: str, limit: int = 3) -> list[Match]:
+        """`rank` computed by scikit-learn itself (what the scorer is checked against)."""
         probabilities = self._model.predict_proba([normalise(text)])[0]
         ranked = sorted(zip(self.topics, probabilities, strict=True), key=lambda p: p[1], reverse=True)
         return [Match(t, float(p)) for t, p in ranked[:limit]]

@@ -13,18 +13,17 @@ import csv
 import hashlib
 import logging
 import pickle
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from bot.linear_scorer import LinearTextScorer
 from bot.text import normalise
 from bot.triage.dispositions import Disposition
 
 logger = logging.getLogger(__name__)
+RECENT_TEXTS = 4096  # texts whose probabilities are remembered
 VERSION = "1"  # change when the features or the model below change
 
 
@@ -64,7 +63,8 @@ class DispositionClassifier:
     def __init__(self, model: Any) -> None:
         self._model = model
         self.classes = [Disposition(c) for c in model.classes_]
-        self._scorer = _Scorer(model)
+        self._scorer = LinearTextScorer(model)  # what predict_proba computes, in a tenth of the time
+        self._recent: dict[str, dict[Disposition, float]] = {}
 
     @classmethod
     def train(cls, examples: Sequence[Example]) -> DispositionClassifier:
@@ -94,13 +94,22 @@ class DispositionClassifier:
 
     def probabilities(self, texts: Sequence[str]) -> list[dict[Disposition, float]]:
         """The probability of each disposition, for each text."""
-        if not texts:
-            return []
-        rows = [self._scorer.probabilities(_prepare(t)) for t in texts]
-        return [{d: float(p) for d, p in zip(self.classes, row, strict=True)} for row in rows]
+        return [dict(self._probabilities(_prepare(t))) for t in texts]
+
+    def _probabilities(self, text: str) -> dict[Disposition, float]:
+        # A request is read as one story every turn, with each of its earlier sentences again: those
+        # are remembered (a few thousand texts at most, dropped all at once when full).
+        row = self._recent.get(text)
+        if row is None:
+            scores = self._scorer.probabilities(text)
+            row = {d: float(p) for d, p in zip(self.classes, scores, strict=True)}
+            if len(self._recent) >= RECENT_TEXTS:
+                self._recent = {}
+            self._recent[text] = row
+        return row
 
     def sklearn_probabilities(self, texts: Sequence[str]) -> list[list[float]]:
-        """The same probabilities computed by scikit-learn itself (what `_Scorer` is checked against)."""
+        """The same probabilities computed by scikit-learn itself (what the scorer is checked against)."""
         return [list(row) for row in self._model.predict_proba([_prepare(t) for t in texts])]
 
     def save(self, path: Path) -> None:
@@ -113,46 +122,6 @@ class DispositionClassifier:
     def load(cls, path: Path) -> DispositionClassifier:
         # The file is written by this project's own training (see `cached`), never received from outside.
         return cls(pickle.loads(path.read_bytes()))
-
-
-class _Scorer:
-    """The fitted pipeline's arithmetic for one text, without scikit-learn's per-call overhead.
-
-    `predict_proba` on one short text takes about 4 ms, nearly all of it input checks and sparse
-    matrix building; the same sums over a text's few hundred n-grams take a tenth of that. A member's
-    request read as one story is classified with each of its sentences every turn, so this is most of
-    the difference between message 1 and message 300 of a conversation. Same steps, same order as
-    scikit-learn: counts, sublinear tf, idf, l2 norm per vectorizer, then the multinomial logistic
-    regression (tests/integration/test_triage_classifier.py compares both on the corpus)."""
-
-    def __init__(self, model: Any) -> None:
-        features, regression = model.named_steps["features"], model.named_steps["model"]
-        self._parts: list[tuple[Callable[[str], list[str]], dict[str, int], Any, Any]] = []
-        offset = 0
-        for _, vectorizer in features.transformer_list:
-            if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"):
-                raise ValueError("triage classifier: unexpected vectorizer settings")
-            size = len(vectorizer.vocabulary_)
-            coef = np.ascontiguousarray(regression.coef_[:, offset : offset + size])
-            self._parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, coef))
-            offset += size
-        if len(regression.classes_) < 3 or offset != regression.coef_.shape[1]:
-            raise ValueError("triage classifier: unexpected model shape")
-        self._intercept = regression.intercept_
-
-    def probabilities(self, text: str) -> Any:
-        scores = self._intercept.copy()
-        for analyze, vocabulary, idf, coef in self._parts:
-            counts = Counter(i for i in map(vocabulary.get, analyze(text)) if i is not None)
-            if not counts:
-                continue
-            columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-            weights = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0) * idf[columns]
-            norm = np.sqrt(np.dot(weights, weights))
-            if norm > 0:
-                scores += coef[:, columns] @ (weights / norm)
-        scores = np.exp(scores - scores.max())
-        return scores / scores.sum()
 
 
 def cached(corpus_dir: Path, cache_dir: Path) -> DispositionClassifier:
