@@ -20,6 +20,7 @@ import aiohttp
 import socketio
 
 from bot.content import Content
+from bot.dialogue.slots import Slot
 from bot.sms_sender import SmsSender
 from bot.sms_text import pack
 from bot.verification import phone_of_sender
@@ -97,7 +98,7 @@ def _bot_event(text: str, author: str | None) -> dict[str, Any]:
 def resume_events(closing_text: str) -> list[dict[str, Any]]:
     """What hands the conversation back to the bot: the handoff slot cleared, then its closing words."""
     return [
-        {"event": "slot", "name": "relais", "value": None},
-        {"event": "slot", "name": "triage_episode", "value": []},  # the next message starts a new request
+        {"event": "slot", "name": Slot.HANDOFF, "value": None},
+        {"event": "slot", "name": Slot.TRIAGE_EPISODE, "value": []},  # the next message starts a new request
         _bot_event(closing_text, None),
     ]

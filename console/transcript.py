@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.birthdate import parse_birth_date
 from bot.content import Content
+from bot.dialogue.slots import Slot
 from bot.handoff import Ticket
 from bot.language import LANGUAGES
 
@@ -47,9 +48,9 @@ def _boundary(event: Mapping[str, Any]) -> bool:
     kind = event.get("event")
     if kind in ("session_started", "restart"):
         return True
-    if kind == "slot" and event.get("name") == "triage_episode" and not event.get("value"):
+    if kind == "slot" and event.get("name") == Slot.TRIAGE_EPISODE and not event.get("value"):
         return True
-    return kind == "slot" and event.get("name") == "relais" and not event.get("value")
+    return kind == "slot" and event.get("name") == Slot.HANDOFF and not event.get("value")
 
 
 def current_episode(events: Sequence[Mapping[str, Any]], ticket: Ticket) -> list[Mapping[str, Any]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import load_content
+from bot.dialogue.slots import Slot
 from bot.language import detect
 from bot.settings import load_settings
 from bot.text import normalise
@@ -54,7 +55,7 @@ def evaluate(url: str, rows: list[dict[str, str]], coop: str, verbose: bool) -> 
             f"{url}/webhooks/rest/webhook", {"sender": sender, "message": question, "metadata": {"coop": coop}}
         )
         said = normalise(" ".join(str(r.get("text") or "") for r in replies))
-        disposition = str(slot(url, sender, "triage_disposition") or "info")
+        disposition = str(slot(url, sender, Slot.TRIAGE_DISPOSITION) or "info")
         answers = {
             t: normalise(content.answer(t, language, coop) or "")[:120] for t in content.answers if t != OFF_TOPIC
         }
