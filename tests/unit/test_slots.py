@@ -14,4 +14,5 @@ def test_slots_are_the_domains_both_ways() -> None:
 
 
 def test_a_slot_is_its_name() -> None:
-    assert {Slot.HANDOFF: 1}.get("relais") == 1 and f"{Slot.MEMBER}" == "membre" and str(Slot.COOP) == "coop"
+    slots: dict[str, int] = {Slot.HANDOFF: 1}
+    assert slots["relais"] == 1 and f"{Slot.MEMBER}" == "membre" and str(Slot.COOP) == "coop"
