@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine, Row
 
 from bot.member_match import MEMBER_MATCH, member_parameters, member_statement
+from bot.triage.dispositions import is_emergency
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ WAKE = PREFIX + "reveil:"  # pub/sub channel per ticket: a new thread message (i
 ON_DUTY_SECONDS = 60
 UNCLAIMED_RETENTION_DAYS = 7
 
-PRIORITY = {"911": 0, "crise": 0, "urgence": 0, "clinicien": 1}
 OUTCOMES = {
     "resolu": "Résolu",
     "consultation": "Consultation réservée",
@@ -82,7 +82,7 @@ class Ticket:
 
     @property
     def priority(self) -> int:
-        return 0 if self.flagged else PRIORITY.get(self.disposition, 1)
+        return 0 if self.flagged or is_emergency(self.disposition) else 1
 
     @property
     def waiting_seconds(self) -> float:

@@ -29,6 +29,7 @@ from bot.records.database import engine_for
 from bot.service_records import ServiceRecords, Turn
 from bot.service_report import last_complete_week
 from bot.settings import load_settings
+from bot.triage.dispositions import is_emergency
 
 SEED = 20
 COOPS = {"val-morin": 1.0, "hautes-laurentides": 0.6}  # relative traffic
@@ -71,7 +72,7 @@ def week_turns(monday: date, rng: random.Random) -> list[Turn]:
             member = f"DEMO-{rng.randrange(100_000):06d}" if rng.random() < 0.6 else ""
             disposition = _pick(rng, DISPOSITIONS)
             base: dict[str, Any] = {"coop": coop, "channel": channel, "conversation": sender, "member": member}
-            urgent = disposition in ("911", "crise", "urgence")
+            urgent = is_emergency(disposition)
             for _ in range(rng.choice((0, 1, 1) if urgent else (1, 1, 2, 3))):
                 topic = rng.choices([t for t, _ in TOPICS], [w for _, w in TOPICS])[0]
                 turns.append(Turn(at=at, disposition=disposition, topic=topic, handed="reponse", **base))

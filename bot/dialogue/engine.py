@@ -31,9 +31,9 @@ from bot.handoff import Ticket, new_ticket_id
 from bot.language import ENGLISH, FRENCH, detect
 from bot.members import Member
 from bot.privacy import data_summary
+from bot.triage.dispositions import is_emergency
 from bot.verification import eligibility, phone_of_sender
 
-EMERGENCIES = ("911", "crise", "urgence")
 CARE = ("clinicien", "consultation")
 ANSWER_THRESHOLD = 0.45  # the answer finder must be at least this sure to answer by itself,
 CLEAR_LEAD = (0.20, 0.12)  # or at least this sure with this lead over the next topic (fifty topics share)
@@ -111,7 +111,7 @@ class _Turn:
             and self.state.flow.name == "attente"
         ):
             self.end_request()  # the clinician closed the ticket (the console cleared `relais`): a new request now
-        if triage.disposition in EMERGENCIES and self.emergency():
+        if is_emergency(triage.disposition) and self.emergency():
             return self.done()
         if self.state.flow is not None and self.continue_flow():
             return self.done()
@@ -123,7 +123,7 @@ class _Turn:
         """Answer an emergency; True when nothing else should happen in this turn."""
         triage = self.m.triage
         level = triage.disposition
-        new = self.state.warned != level or triage.message in EMERGENCIES
+        new = self.state.warned != level or is_emergency(triage.message)
         if not new:
             return False  # told already, and this message adds nothing urgent: answer it as usual, below
         self.emergency_reply(level, triage.record)
@@ -153,11 +153,11 @@ class _Turn:
             self.end_request()
             return self.run_without_handoff()
         triage = self.m.triage
-        if triage.message in EMERGENCIES or (
-            triage.disposition in EMERGENCIES and self.state.warned != triage.disposition
+        if is_emergency(triage.message) or (
+            is_emergency(triage.disposition) and self.state.warned != triage.disposition
         ):
             self.emergency_reply(
-                triage.disposition if triage.disposition in EMERGENCIES else triage.message, triage.record
+                triage.disposition if is_emergency(triage.disposition) else triage.message, triage.record
             )
             self.state.warned = triage.disposition
             self.s.handoff.member_said(ticket.id, self.m.text, emergency=True)
@@ -571,7 +571,7 @@ class _Turn:
 
     def remind_emergency(self) -> None:
         level = self.state.warned
-        if level in EMERGENCIES:
+        if is_emergency(level):
             self.reply(f"rappel.{level}")  # a reminder, not the answer itself: an SMS opt-out holds it back
 
     def best_topic(self) -> str | None:
