@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -27,11 +26,10 @@ from markupsafe import Markup
 from bot.availability import Block, BookingRules, Slot
 from bot.bookings import Booking
 from bot.clinicians import Clinician, Session
-from bot.french_time import french_datetime
+from bot.french_time import QUEBEC, french_datetime
 from bot.handoff import Ticket
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-QUEBEC = ZoneInfo("America/Toronto")
 DISPOSITIONS = {
     "911": "911",
     "crise": "Crise",
