@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ import socketio
 
 from bot.content import Content
 from bot.dialogue.slots import Slot
+from bot.settings import console_section
 from bot.sms_sender import SmsSender
 from bot.sms_text import pack
 from bot.verification import phone_of_sender
@@ -42,8 +42,8 @@ class MemberDelivery:
     sms: SmsSender
     content: Content
     redis_url: str
-    rasa_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
-    rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN", ""))
+    rasa_url: str = field(default_factory=lambda: console_section().rasa_url)
+    rasa_token: str = field(default_factory=lambda: console_section().rasa_token)
 
     def __post_init__(self) -> None:
         self.web = socketio.AsyncRedisManager(self.redis_url, channel=SOCKETIO_CHANNEL, write_only=True)

@@ -13,7 +13,6 @@ fixed seed, so two runs on an empty database give the same week.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 from datetime import date, datetime, time, timedelta
@@ -172,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-if-empty", action="store_true", required=True)
     parser.parse_args(argv)
     settings = load_settings()
-    engine = engine_for(os.environ.get("DATABASE_URL") or settings.database_url)
+    engine = engine_for(settings.database_url)
     if ServiceRecords(engine).has_any():
         return 0
     monday = last_complete_week(datetime.now(QUEBEC).date()).start
