@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.availability import Availability, BookingRules, Slot
-from bot.bookings import Booking, BookingStore
+from bot.bookings import Booking, BookingStatus, BookingStore
 from bot.dialogue.model import Reply
 from bot.french_time import from_english, parse_window, spoken_datetime
 from bot.text import normalise
@@ -344,7 +344,7 @@ def _ask_action(desk: Desk, booking: Booking, text: str) -> Reply:
 
 
 def manage_step(state: FlowState, said: str, member: Member, desk: Desk) -> Step:
-    bookings = [b for b in (desk.store.get(i) for i in state.offered) if b and b.status == "confirme"]
+    bookings = [b for b in (desk.store.get(i) for i in state.offered) if b and b.status == BookingStatus.CONFIRMED]
     if not bookings:
         return Step([Reply(desk.say("rdv.aucun_a_venir"))], None)
     number = _number(said)

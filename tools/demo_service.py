@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from bot.availability import QUEBEC, Availability, Slot, demo_blocks, slots_of
 from bot.bookings import BookingStore
-from bot.handoff import HandoffDesk, Ticket
+from bot.handoff import HandoffDesk, Ticket, TicketStatus
 from bot.records.database import engine_for
 from bot.service_records import ServiceRecords, Turn
 from bot.service_report import last_complete_week
@@ -108,7 +108,7 @@ def week_tickets(desk: HandoffDesk, monday: date, rng: random.Random) -> int:
                 reasons=["demande"],
                 summary={},
                 created=created.timestamp(),
-                status="ferme",
+                status=TicketStatus.CLOSED,
                 clinician="infirmiere@demo.coopsante.example",
                 clinician_name="Marie Demo",
                 claimed_at=created.timestamp() + wait,

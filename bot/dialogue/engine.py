@@ -23,11 +23,11 @@ from typing import Any
 from bot import booking_flow
 from bot.answers import Match
 from bot.birthdate import parse_birth_date
-from bot.bookings import Booking
+from bot.bookings import Booking, BookingStatus
 from bot.dialogue import words
 from bot.dialogue.model import Flow, Inbound, Outcome, Reply, Request, State
 from bot.dialogue.services import Services
-from bot.handoff import Ticket, new_ticket_id
+from bot.handoff import Ticket, TicketStatus, new_ticket_id
 from bot.language import ENGLISH, FRENCH, detect
 from bot.members import Member
 from bot.privacy import data_summary
@@ -148,7 +148,7 @@ class _Turn:
     # ------------------------------------------------------------------ 2. the clinician has the member
     def relay(self) -> Outcome:
         ticket = self.s.handoff.get(self.m.handoff)
-        if ticket is None or ticket.status == "ferme":
+        if ticket is None or ticket.status == TicketStatus.CLOSED:
             self.outcome.handoff = ""
             self.end_request()
             return self.run_without_handoff()
@@ -681,7 +681,7 @@ class _Turn:
         """ANNULER in answer to a reminder cancels the booking that reminder was about."""
         booking_id = self.s.reminders.booking_for(self.m.sender)
         booking = self.s.bookings.get(booking_id) if booking_id else None
-        if booking is None or booking.conversation != self.m.sender or booking.status != "confirme":
+        if booking is None or booking.conversation != self.m.sender or booking.status != BookingStatus.CONFIRMED:
             return False
         result = booking_flow.cancel_reminded(booking, self.desk())
         self.replies.extend(result.replies)
