@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.availability import Availability, BookingRules, Slot
@@ -46,9 +47,19 @@ class Member:
     channel: str
 
 
+class BookingStep(StrEnum):
+    """Where a booking flow is; the value is what the `dialogue` slot stores."""
+
+    MODALITY = "modalite"  # video, phone or chat?
+    WHEN = "quand"  # which day or time?
+    CHOICE = "choix"  # which of the offered slots?
+    LIST = "liste"  # the member's bookings, listed
+    ACTION = "action"  # one booking: cancel or move it?
+
+
 @dataclass
 class FlowState:
-    step: str  # modalite, quand, choix, liste, action
+    step: str  # a BookingStep value
     need: str = "consultation"
     modality: str = ""
     offered: list[str] = field(default_factory=list)  # slot ids (choix) or booking ids (liste, action)
@@ -96,7 +107,7 @@ class Step:
 
 
 def start(need: str, desk: Desk) -> Step:
-    return Step([_ask_modality(desk)], FlowState("modalite", need))
+    return Step([_ask_modality(desk)], FlowState(BookingStep.MODALITY, need))
 
 
 def _ask_modality(desk: Desk, prefix: str = "") -> Reply:
@@ -111,15 +122,15 @@ def _ask_when(desk: Desk, prefix: str = "") -> Reply:
 def step(state: FlowState, text: str, member: Member, desk: Desk) -> Step:
     """The member's answer to the flow's current question."""
     said = normalise(text)
-    if state.step == "modalite":
+    if state.step == BookingStep.MODALITY:
         words = set(said.split()) | {said}
         number = _number(said)
         modality = MODALITIES[number - 1] if number and 1 <= number <= len(MODALITIES) else ""
         modality = modality or next((m for m, known in MODALITY_WORDS.items() if words & known), "")
         if not modality:
             return Step([], state, answered=False)
-        return Step([_ask_when(desk)], replace(state, step="quand", modality=modality, misses=0))
-    if state.step == "quand":
+        return Step([_ask_when(desk)], replace(state, step=BookingStep.WHEN, modality=modality, misses=0))
+    if state.step == BookingStep.WHEN:
         window = parse_window(from_english(text) if desk.language == "en" else text, desk.now)
         if window is None:
             return Step([], state, answered=False)
@@ -127,22 +138,22 @@ def step(state: FlowState, text: str, member: Member, desk: Desk) -> Step:
         end_at = max(window.end, start_at + timedelta(hours=1))
         state = replace(state, window=[start_at.isoformat(), end_at.isoformat()])
         return _offer(state, member, desk, start_at, end_at)
-    if state.step == "choix":
+    if state.step == BookingStep.CHOICE:
         return _choose(state, said, member, desk)
-    if state.step in ("liste", "action"):
+    if state.step in (BookingStep.LIST, BookingStep.ACTION):
         return manage_step(state, said, member, desk)
     return Step([], None)
 
 
 def reask(state: FlowState, desk: Desk) -> Reply:
     """The flow's current question again, after a digression."""
-    if state.step == "modalite":
+    if state.step == BookingStep.MODALITY:
         return _ask_modality(desk)
-    if state.step == "quand":
+    if state.step == BookingStep.WHEN:
         return _ask_when(desk)
-    if state.step == "choix":
+    if state.step == BookingStep.CHOICE:
         return Reply(desk.say("rdv.reprendre_choix"), (*_slot_choices(state), (desk.say("rdv.autres"), MORE)))
-    if state.step == "liste":
+    if state.step == BookingStep.LIST:
         return Reply(desk.say("rdv.vos_rdv"), _slot_choices(state, "rdv"))
     return Reply(desk.say("rdv.reprendre_liste"), _action_choices(desk))
 
@@ -164,7 +175,9 @@ def _offer(
         return Step([Reply(desk.say("rdv.aucune_plage", jours=SEARCH_DAYS))], None)
     after = (free[-1].start + timedelta(minutes=1)).isoformat()
     titles = [f"{desk.when(s.start)}, {_clinician_label(desk, s.clinician_type)}" for s in free]
-    state = replace(state, step="choix", offered=[s.id for s in free], titles=titles, search_from=after, misses=0)
+    state = replace(
+        state, step=BookingStep.CHOICE, offered=[s.id for s in free], titles=titles, search_from=after, misses=0
+    )
     choices = (*_slot_choices(state), (desk.say("rdv.autres"), MORE))
     return Step([Reply(prefix + desk.say("rdv.plages"), choices)], state)
 
@@ -198,7 +211,7 @@ def _choose(state: FlowState, said: str, member: Member, desk: Desk) -> Step:
     if number is None or not 1 <= number <= len(state.offered):
         window = parse_window(from_english(said) if desk.language == "en" else said, desk.now)
         if window is not None:  # another time: offer that instead
-            return step(replace(state, step="quand"), said, member, desk)
+            return step(replace(state, step=BookingStep.WHEN), said, member, desk)
         return Step([], state, answered=False)
     slot = _find_slot(state, state.offered[number - 1], member, desk)
     booking = None
@@ -323,11 +336,11 @@ def listing(member: Member, desk: Desk, request: str = "lister") -> Step:
     if len(bookings) == 1 and request in ("annuler", "changer"):
         return _act(request, bookings[0], member, desk)
     if len(bookings) == 1:
-        state = FlowState("action", offered=[bookings[0].id])
+        state = FlowState(BookingStep.ACTION, offered=[bookings[0].id])
         return Step([_ask_action(desk, bookings[0], desk.say("rdv.votre_rdv", rdv=describe(bookings[0], desk)))], state)
     titles = [describe(b, desk) for b in bookings]
     key = {"annuler": "rdv.lequel_annuler", "changer": "rdv.lequel_changer"}.get(request, "rdv.vos_rdv")
-    state = FlowState("liste", offered=[b.id for b in bookings], titles=titles, need=request)
+    state = FlowState(BookingStep.LIST, offered=[b.id for b in bookings], titles=titles, need=request)
     return Step([Reply(desk.say(key), _slot_choices(state, "rdv"))], state)
 
 
@@ -350,10 +363,10 @@ def manage_step(state: FlowState, said: str, member: Member, desk: Desk) -> Step
     number = _number(said)
     action = "changer" if _MOVE.search(said) else "annuler" if _CANCEL.search(said) else ""
     if said in ("garder", "le garder", "keep", "garde le", "keep it", "garde", "on le garde") or (
-        state.step == "action" and number == 3
+        state.step == BookingStep.ACTION and number == 3
     ):
         return Step([Reply(desk.say("rdv.garde"))], None)
-    if state.step == "action":
+    if state.step == BookingStep.ACTION:
         booking = bookings[0]
         action = action or {1: "annuler", 2: "changer"}.get(number or 0, "")
         if not action:
@@ -368,7 +381,7 @@ def manage_step(state: FlowState, said: str, member: Member, desk: Desk) -> Step
     action = action or (state.need if state.need in ("annuler", "changer") else "")
     if action:
         return _act(action, booking, member, desk)
-    next_state = FlowState("action", offered=[booking.id])
+    next_state = FlowState(BookingStep.ACTION, offered=[booking.id])
     return Step([_ask_action(desk, booking, desk.say("rdv.votre_rdv", rdv=describe(booking, desk)))], next_state)
 
 
@@ -379,7 +392,9 @@ def _act(action: str, booking: Booking, member: Member, desk: Desk) -> Step:
     if action == "annuler":
         desk.store.cancel(booking)
         return Step([Reply(desk.say("rdv.annule", rdv=describe(booking, desk)))], None)
-    state = FlowState("quand", booking.need, booking.modality, moving=booking.id, summary=dict(booking.summary))
+    state = FlowState(
+        BookingStep.WHEN, booking.need, booking.modality, moving=booking.id, summary=dict(booking.summary)
+    )
     return Step([_ask_when(desk, desk.say("rdv.changeons", date=desk.when(booking.start)) + " ")], state)
 
 
