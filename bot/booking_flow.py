@@ -57,10 +57,18 @@ class BookingStep(StrEnum):
     ACTION = "action"  # one booking: cancel or move it?
 
 
+class BookingRequest(StrEnum):
+    """What a member wants done with their own bookings; the value is stored in the `dialogue` slot."""
+
+    LIST = "lister"
+    CANCEL = "annuler"
+    MOVE = "changer"
+
+
 @dataclass
 class FlowState:
     step: str  # a BookingStep value
-    need: str = "consultation"
+    need: str = "consultation"  # the disposition behind a new booking: consultation or clinicien
     modality: str = ""
     offered: list[str] = field(default_factory=list)  # slot ids (choix) or booking ids (liste, action)
     titles: list[str] = field(default_factory=list)  # how the offered slots were named to the member
@@ -69,6 +77,7 @@ class FlowState:
     misses: int = 0
     moving: str = ""  # the booking being moved (reschedule)
     summary: dict[str, str] = field(default_factory=dict)  # a moved booking keeps what the clinician reads
+    wanted: str = ""  # liste: the BookingRequest the list answers (cancel or move the one picked)
 
     def to_slot(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -307,18 +316,18 @@ _NEW = re.compile(r"\b(prendre|veux|voudrais|besoin|aimerais|book|need|want|woul
 _SHOW = re.compile(r"\b(voir|see|show|liste|list|quand|when|c est quand|what time|a quelle heure|confirme\w*)\b")
 
 
-def wants(text: str) -> str | None:
-    """'lister', 'annuler' or 'changer' when a message is about the member's own bookings."""
+def wants(text: str) -> BookingRequest | None:
+    """What a message asks about the member's own bookings, if it is about them."""
     said = normalise(text)
     if not _APPOINTMENT.search(said):
         return None
     mine = bool(_LIST.search(said)) or bool(re.search(r"\b(mon|ma|mes|my|le|the)\b", said))
     if _CANCEL.search(said) and mine:
-        return "annuler"
+        return BookingRequest.CANCEL
     if _MOVE.search(said) and mine:
-        return "changer"
+        return BookingRequest.MOVE
     if _LIST.search(said) and (not _NEW.search(said) or _SHOW.search(said)):
-        return "lister"
+        return BookingRequest.LIST
     return None
 
 
@@ -328,19 +337,20 @@ def wants_new(text: str) -> bool:
     return bool(_APPOINTMENT.search(said) and _NEW.search(said)) and wants(text) is None
 
 
-def listing(member: Member, desk: Desk, request: str = "lister") -> Step:
+def listing(member: Member, desk: Desk, request: str = BookingRequest.LIST) -> Step:
     """The member's upcoming bookings, each one a choice; then what to do with the one chosen."""
     bookings = desk.store.upcoming_for_member(member.number, desk.now)
     if not bookings:
         return Step([Reply(desk.say("rdv.aucun_a_venir"))], None)
-    if len(bookings) == 1 and request in ("annuler", "changer"):
+    if len(bookings) == 1 and request in (BookingRequest.CANCEL, BookingRequest.MOVE):
         return _act(request, bookings[0], member, desk)
     if len(bookings) == 1:
         state = FlowState(BookingStep.ACTION, offered=[bookings[0].id])
         return Step([_ask_action(desk, bookings[0], desk.say("rdv.votre_rdv", rdv=describe(bookings[0], desk)))], state)
     titles = [describe(b, desk) for b in bookings]
-    key = {"annuler": "rdv.lequel_annuler", "changer": "rdv.lequel_changer"}.get(request, "rdv.vos_rdv")
-    state = FlowState(BookingStep.LIST, offered=[b.id for b in bookings], titles=titles, need=request)
+    keys: dict[str, str] = {BookingRequest.CANCEL: "rdv.lequel_annuler", BookingRequest.MOVE: "rdv.lequel_changer"}
+    key = keys.get(request, "rdv.vos_rdv")
+    state = FlowState(BookingStep.LIST, offered=[b.id for b in bookings], titles=titles, wanted=request)
     return Step([Reply(desk.say(key), _slot_choices(state, "rdv"))], state)
 
 
@@ -378,7 +388,8 @@ def manage_step(state: FlowState, said: str, member: Member, desk: Desk) -> Step
     if not 0 <= index < len(bookings):
         return Step([], state, answered=False)
     booking = bookings[index]
-    action = action or (state.need if state.need in ("annuler", "changer") else "")
+    wanted = state.wanted or state.need  # a list stored before `wanted` kept the request in `need`
+    action = action or (wanted if wanted in (BookingRequest.CANCEL, BookingRequest.MOVE) else "")
     if action:
         return _act(action, booking, member, desk)
     next_state = FlowState(BookingStep.ACTION, offered=[booking.id])

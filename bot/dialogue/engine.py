@@ -233,7 +233,7 @@ class _Turn:
         if act in ("saluer", "remercier", "au_revoir"):
             self.answer(act)
             return True
-        if booking_flow.wants(self.m.text) == "lister" and self.member_number:
+        if booking_flow.wants(self.m.text) == booking_flow.BookingRequest.LIST and self.member_number:
             member = self.booking_member()
             if member is not None:
                 shown = booking_flow.listing(member, self.desk())
@@ -469,7 +469,7 @@ class _Turn:
         if member is None or state is None:
             self.state.flow = None
             return False
-        if booking_flow.wants(self.m.text) == "lister" and self.answer_aside():
+        if booking_flow.wants(self.m.text) == booking_flow.BookingRequest.LIST and self.answer_aside():
             flow.off_topic += 1
             self.reask(flow, again=True)
             return True
@@ -532,7 +532,9 @@ class _Turn:
         bookings = booking_flow.wants(text)
         if bookings is not None or act == "mes_rendez_vous":
             self.answer_booking_question()
-            self.start_request(Goal.MY_BOOKINGS, "", announce=False, detail=bookings or "lister")
+            self.start_request(
+                Goal.MY_BOOKINGS, "", announce=False, bookings=bookings or booking_flow.BookingRequest.LIST
+            )
             return
         if words.said(text) in ("annuler", "annule", "cancel") and self.cancel_reminded():
             return
@@ -694,7 +696,7 @@ class _Turn:
 
     # ------------------------------------------------------------------ requests and the gate
     def start_request(
-        self, goal: Goal, need: str, announce: bool, detail: str = "", reason: dict[str, Any] | None = None
+        self, goal: Goal, need: str, announce: bool, bookings: str = "", reason: dict[str, Any] | None = None
     ) -> None:
         """A new need: it replaces whatever request was open (its answers do not carry over)."""
         triage = self.m.triage
@@ -704,9 +706,8 @@ class _Turn:
             need=need,
             reason=reason if reason is not None else dict(triage.record),
             complaint=self.m.text[:500] if goal in HEALTH_GOALS else "",
+            bookings=bookings,
         )
-        if detail:
-            self.state.request.reason = {**self.state.request.reason, "demande": detail}
         self.outcome.end_episode = False
         if announce and need in CARE:
             self.reply(f"triage.{need}")
@@ -775,7 +776,8 @@ class _Turn:
             self.after_booking_step(result)
         elif request.goal == Goal.MY_BOOKINGS:
             booking_member = self.booking_member()
-            detail = str(request.reason.get("demande") or "lister")
+            # A request stored before `bookings` carried it in its reason, as "demande".
+            detail = request.bookings or str(request.reason.get("demande") or booking_flow.BookingRequest.LIST)
             if booking_member is not None:
                 self.after_booking_step(booking_flow.listing(booking_member, self.desk(), detail))
         elif request.goal == Goal.SEE_DATA:

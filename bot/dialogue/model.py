@@ -74,6 +74,7 @@ class Request:
     age: str = ""
     since: str = ""
     red_flags_asked: bool = False
+    bookings: str = ""  # mes_rdv: what the member wants done with their bookings (a BookingRequest value)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 import json
 
-from bot.booking_flow import BookingStep, FlowState
+from bot.booking_flow import BookingRequest, BookingStep, FlowState
 from bot.content import Content
 from bot.dialogue.model import Flow, FlowName, Goal, IdentityStep, Request, State, SummaryStep
 from bot.language import FRENCH
@@ -27,6 +27,20 @@ def test_the_stored_words_are_unchanged() -> None:
     assert [s.value for s in IdentityStep] == ["numero", "naissance", "prenom", "code"]
     assert [s.value for s in SummaryStep] == ["pour_qui", "age", "depuis"]
     assert [s.value for s in BookingStep] == ["modalite", "quand", "choix", "liste", "action"]
+    assert [r.value for r in BookingRequest] == ["lister", "annuler", "changer"]
+
+
+def test_a_state_stored_before_the_typed_booking_request_still_reads() -> None:
+    """The request for the member's bookings used to ride in the reason ("demande") and the list's `need`."""
+    old = {
+        "request": {"goal": "mes_rdv", "reason": {"demande": "annuler"}},
+        "flow": {"name": "mes_rdv", "step": "liste"},
+    }
+    state = State.from_slot(old)
+    assert state.request is not None and state.request.goal == Goal.MY_BOOKINGS and state.request.bookings == ""
+    assert state.request.reason == {"demande": "annuler"}
+    listed = FlowState.from_slot({"step": "liste", "need": "changer", "offered": ["R1"]})
+    assert listed is not None and listed.wanted == "" and listed.need == BookingRequest.MOVE
 
 
 def test_every_identity_question_is_in_the_content(content: Content) -> None:
