@@ -243,32 +243,38 @@ def _listed(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class TwilioSection:
-    account_sid: str = ""
-    auth_token: str = ""
-    from_number: str = ""
-    messaging_service_sid: str = ""
-    api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
-    public_base_url: str = ""
+    """SMS and the phone line (defaults: `SECTIONS`)."""
+
+    account_sid: str
+    auth_token: str
+    from_number: str
+    messaging_service_sid: str
+    api_base_url: str
+    public_base_url: str
 
 
 @dataclass(frozen=True)
 class WebSection:
-    allowed_origins: tuple[str, ...] = ()
-    messages_per_minute: int = 20
-    jwt_secret: str = ""
-    jwt_audience: str = DEFAULT_JWT_AUDIENCE
-    jwt_issuers: tuple[str, ...] = ()
+    """The web chat (defaults: `SECTIONS`)."""
+
+    allowed_origins: tuple[str, ...]
+    messages_per_minute: int
+    jwt_secret: str
+    jwt_audience: str
+    jwt_issuers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class ConsoleSection:
-    host: str = "127.0.0.1"
-    port: int = 5020
-    secure_cookies: bool = False
-    trust_forwarded_for: bool = False
-    handoff_timeout_seconds: float = 300
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = ""
+    """The clinician console and its worker (defaults: `SECTIONS`)."""
+
+    host: str
+    port: int
+    secure_cookies: bool
+    trust_forwarded_for: bool
+    handoff_timeout_seconds: float
+    rasa_url: str
+    rasa_token: str
 
 
 def twilio_section(env: Mapping[str, str] | None = None) -> TwilioSection:
@@ -323,9 +329,9 @@ class Settings:
     pseudonym_key: str = ""
     audit_retention_days: float = 365
     consent_retention_days: float = 365
-    twilio: TwilioSection = field(default_factory=TwilioSection)
-    web: WebSection = field(default_factory=WebSection)
-    console: ConsoleSection = field(default_factory=ConsoleSection)
+    twilio: TwilioSection = field(default_factory=lambda: twilio_section({}))
+    web: WebSection = field(default_factory=lambda: web_section({}))
+    console: ConsoleSection = field(default_factory=lambda: console_section({}))
 
     @property
     def redis(self) -> RedisAddress:
