@@ -23,6 +23,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import Connection, Engine
 
 from bot.french_time import QUEBEC as QUEBEC  # re-exported: the zone is declared in bot/french_time.py
+from bot.triage.dispositions import Disposition
 
 SMALL = 5  # counts under this are suppressed
 SUPPRESSED = "< 5"
@@ -37,7 +38,7 @@ DISPOSITION_LABELS = {
     "consultation": "Consultation",
     "info": "Information",
 }
-LEVEL = {"911": 6, "crise": 5, "urgence": 4, "clinicien": 3, "consultation": 2, "info": 1}
+LEVEL = {d.value: d.rank + 1 for d in Disposition}  # 911 6 ... info 1, most urgent first
 MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 TOP_TOPICS = 15
 TOP_QUESTIONS = 20

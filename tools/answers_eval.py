@@ -26,11 +26,12 @@ from bot.dialogue.slots import Slot
 from bot.language import detect
 from bot.settings import load_settings
 from bot.text import normalise
+from bot.triage.dispositions import Disposition
 from tools.local_stack import local_stack
 from tools.triage_conversations import post, slot
 
 PORTS = {"RASA_PORT": 5305, "ACTIONS_PORT": 5355, "REDIS_PORT": 6393, "TWILIO_LOCAL_PORT": 5311, "POSTGRES_PORT": 5343}
-REFERRED = {"911", "crise", "urgence", "clinicien", "consultation"}
+REFERRED = {d.value for d in Disposition if d is not Disposition.INFO}
 OFF_TOPIC = "hors_sujet"
 
 
