@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -109,7 +108,7 @@ def services(client: redis.Redis[str] | None = None, engine: Engine | None = Non
         coop = content().coop(coop_id)
         send_in_background(sms_sender(), phone, text, coop.sms_number or None)
 
-    base = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    base = settings.twilio.public_base_url
     return Services(
         content=content(),
         answers=answer_finder(),

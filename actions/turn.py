@@ -21,6 +21,7 @@ from bot.availability import QUEBEC
 from bot.dialogue.engine import Assistant
 from bot.dialogue.model import Inbound, Outcome, State, Triage
 from bot.dialogue.services import Services
+from bot.dialogue.slots import Slot
 from bot.service_records import ServiceRecords, Turn, handed_of, improvement_consented, service_channel
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def coop_id(tracker: Tracker) -> str:
     """The conversation's coop: its `coop` slot, else the `coop` field of the message metadata."""
-    slot = tracker.get_slot("coop")
+    slot = tracker.get_slot(Slot.COOP)
     if slot:
         return str(slot)
     metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
@@ -41,7 +42,7 @@ def previous_reason(tracker: Tracker) -> dict[str, Any] | None:
     records = [
         e.get("value")
         for e in tracker.events
-        if e.get("event") == "slot" and e.get("name") == "triage_raison" and e.get("value")
+        if e.get("event") == "slot" and e.get("name") == Slot.TRIAGE_REASON and e.get("value")
     ]
     return records[-2] if len(records) >= 2 else None
 
@@ -65,15 +66,15 @@ class ActionTour(Action):
             channel=str(tracker.get_latest_input_channel() or "rest"),
             coop=coop,
             now=datetime.now(QUEBEC),
-            triage=Triage.from_record(tracker.get_slot("triage_raison")),
+            triage=Triage.from_record(tracker.get_slot(Slot.TRIAGE_REASON)),
             intent=str(intent.get("name") or ""),
             intent_confidence=float(intent.get("confidence") or 0.0),
-            member=str(tracker.get_slot("membre") or ""),
-            handoff=str(tracker.get_slot("relais") or ""),
+            member=str(tracker.get_slot(Slot.MEMBER) or ""),
+            handoff=str(tracker.get_slot(Slot.HANDOFF) or ""),
             previous_reason=previous_reason(tracker),
         )
         served = services()
-        outcome = Assistant(served).turn(State.from_slot(tracker.get_slot("dialogue")), message)
+        outcome = Assistant(served).turn(State.from_slot(tracker.get_slot(Slot.DIALOGUE)), message)
         record_turn(served, message, outcome)
         for reply in outcome.replies:
             buttons = [{"title": title, "payload": payload} for title, payload in reply.choices]
@@ -81,17 +82,17 @@ class ActionTour(Action):
             if reply.urgent:
                 extra["urgence"] = reply.urgent
             dispatcher.utter_message(text=reply.text, buttons=buttons or None, **extra)
-        events: list[EventType] = [SlotSet("dialogue", outcome.state.to_slot())]
-        if not tracker.get_slot("coop"):
-            events.append(SlotSet("coop", coop))
+        events: list[EventType] = [SlotSet(Slot.DIALOGUE, outcome.state.to_slot())]
+        if not tracker.get_slot(Slot.COOP):
+            events.append(SlotSet(Slot.COOP, coop))
         if outcome.member is not None:
-            events.append(SlotSet("membre", outcome.member or None))
+            events.append(SlotSet(Slot.MEMBER, outcome.member or None))
         if outcome.handoff is not None:
-            events.append(SlotSet("relais", outcome.handoff or None))
+            events.append(SlotSet(Slot.HANDOFF, outcome.handoff or None))
         if outcome.end_episode:
-            events.append(SlotSet("triage_episode", []))
+            events.append(SlotSet(Slot.TRIAGE_EPISODE, []))
         if outcome.raised_to:
-            events.append(SlotSet("triage_disposition", outcome.raised_to))
+            events.append(SlotSet(Slot.TRIAGE_DISPOSITION, outcome.raised_to))
         return events
 
 

@@ -25,7 +25,8 @@ import yaml
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine, Row
 
-QUEBEC = ZoneInfo("America/Toronto")
+from bot.french_time import QUEBEC as QUEBEC  # re-exported: the zone is declared in bot/french_time.py
+
 BLOCKS = "coopsante:dispo:blocs"  # the legacy Redis sorted set, read by import_from_redis only
 RETENTION_DAYS = 90
 TYPES = ("medecin", "ips", "infirmiere")

@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.availability import Availability, BookingRules, Slot
-from bot.bookings import Booking, BookingStore
+from bot.bookings import Booking, BookingStatus, BookingStore
 from bot.dialogue.model import Reply
 from bot.french_time import from_english, parse_window, spoken_datetime
 from bot.text import normalise
@@ -46,10 +47,28 @@ class Member:
     channel: str
 
 
+class BookingStep(StrEnum):
+    """Where a booking flow is; the value is what the `dialogue` slot stores."""
+
+    MODALITY = "modalite"  # video, phone or chat?
+    WHEN = "quand"  # which day or time?
+    CHOICE = "choix"  # which of the offered slots?
+    LIST = "liste"  # the member's bookings, listed
+    ACTION = "action"  # one booking: cancel or move it?
+
+
+class BookingRequest(StrEnum):
+    """What a member wants done with their own bookings; the value is stored in the `dialogue` slot."""
+
+    LIST = "lister"
+    CANCEL = "annuler"
+    MOVE = "changer"
+
+
 @dataclass
 class FlowState:
-    step: str  # modalite, quand, choix, liste, action
-    need: str = "consultation"
+    step: str  # a BookingStep value
+    need: str = "consultation"  # the disposition behind a new booking: consultation or clinicien
     modality: str = ""
     offered: list[str] = field(default_factory=list)  # slot ids (choix) or booking ids (liste, action)
     titles: list[str] = field(default_factory=list)  # how the offered slots were named to the member
@@ -58,6 +77,7 @@ class FlowState:
     misses: int = 0
     moving: str = ""  # the booking being moved (reschedule)
     summary: dict[str, str] = field(default_factory=dict)  # a moved booking keeps what the clinician reads
+    wanted: str = ""  # liste: the BookingRequest the list answers (cancel or move the one picked)
 
     def to_slot(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -96,7 +116,7 @@ class Step:
 
 
 def start(need: str, desk: Desk) -> Step:
-    return Step([_ask_modality(desk)], FlowState("modalite", need))
+    return Step([_ask_modality(desk)], FlowState(BookingStep.MODALITY, need))
 
 
 def _ask_modality(desk: Desk, prefix: str = "") -> Reply:
@@ -111,15 +131,15 @@ def _ask_when(desk: Desk, prefix: str = "") -> Reply:
 def step(state: FlowState, text: str, member: Member, desk: Desk) -> Step:
     """The member's answer to the flow's current question."""
     said = normalise(text)
-    if state.step == "modalite":
+    if state.step == BookingStep.MODALITY:
         words = set(said.split()) | {said}
         number = _number(said)
         modality = MODALITIES[number - 1] if number and 1 <= number <= len(MODALITIES) else ""
         modality = modality or next((m for m, known in MODALITY_WORDS.items() if words & known), "")
         if not modality:
             return Step([], state, answered=False)
-        return Step([_ask_when(desk)], replace(state, step="quand", modality=modality, misses=0))
-    if state.step == "quand":
+        return Step([_ask_when(desk)], replace(state, step=BookingStep.WHEN, modality=modality, misses=0))
+    if state.step == BookingStep.WHEN:
         window = parse_window(from_english(text) if desk.language == "en" else text, desk.now)
         if window is None:
             return Step([], state, answered=False)
@@ -127,22 +147,22 @@ def step(state: FlowState, text: str, member: Member, desk: Desk) -> Step:
         end_at = max(window.end, start_at + timedelta(hours=1))
         state = replace(state, window=[start_at.isoformat(), end_at.isoformat()])
         return _offer(state, member, desk, start_at, end_at)
-    if state.step == "choix":
+    if state.step == BookingStep.CHOICE:
         return _choose(state, said, member, desk)
-    if state.step in ("liste", "action"):
+    if state.step in (BookingStep.LIST, BookingStep.ACTION):
         return manage_step(state, said, member, desk)
     return Step([], None)
 
 
 def reask(state: FlowState, desk: Desk) -> Reply:
     """The flow's current question again, after a digression."""
-    if state.step == "modalite":
+    if state.step == BookingStep.MODALITY:
         return _ask_modality(desk)
-    if state.step == "quand":
+    if state.step == BookingStep.WHEN:
         return _ask_when(desk)
-    if state.step == "choix":
+    if state.step == BookingStep.CHOICE:
         return Reply(desk.say("rdv.reprendre_choix"), (*_slot_choices(state), (desk.say("rdv.autres"), MORE)))
-    if state.step == "liste":
+    if state.step == BookingStep.LIST:
         return Reply(desk.say("rdv.vos_rdv"), _slot_choices(state, "rdv"))
     return Reply(desk.say("rdv.reprendre_liste"), _action_choices(desk))
 
@@ -164,7 +184,9 @@ def _offer(
         return Step([Reply(desk.say("rdv.aucune_plage", jours=SEARCH_DAYS))], None)
     after = (free[-1].start + timedelta(minutes=1)).isoformat()
     titles = [f"{desk.when(s.start)}, {_clinician_label(desk, s.clinician_type)}" for s in free]
-    state = replace(state, step="choix", offered=[s.id for s in free], titles=titles, search_from=after, misses=0)
+    state = replace(
+        state, step=BookingStep.CHOICE, offered=[s.id for s in free], titles=titles, search_from=after, misses=0
+    )
     choices = (*_slot_choices(state), (desk.say("rdv.autres"), MORE))
     return Step([Reply(prefix + desk.say("rdv.plages"), choices)], state)
 
@@ -198,7 +220,7 @@ def _choose(state: FlowState, said: str, member: Member, desk: Desk) -> Step:
     if number is None or not 1 <= number <= len(state.offered):
         window = parse_window(from_english(said) if desk.language == "en" else said, desk.now)
         if window is not None:  # another time: offer that instead
-            return step(replace(state, step="quand"), said, member, desk)
+            return step(replace(state, step=BookingStep.WHEN), said, member, desk)
         return Step([], state, answered=False)
     slot = _find_slot(state, state.offered[number - 1], member, desk)
     booking = None
@@ -294,18 +316,18 @@ _NEW = re.compile(r"\b(prendre|veux|voudrais|besoin|aimerais|book|need|want|woul
 _SHOW = re.compile(r"\b(voir|see|show|liste|list|quand|when|c est quand|what time|a quelle heure|confirme\w*)\b")
 
 
-def wants(text: str) -> str | None:
-    """'lister', 'annuler' or 'changer' when a message is about the member's own bookings."""
+def wants(text: str) -> BookingRequest | None:
+    """What a message asks about the member's own bookings, if it is about them."""
     said = normalise(text)
     if not _APPOINTMENT.search(said):
         return None
     mine = bool(_LIST.search(said)) or bool(re.search(r"\b(mon|ma|mes|my|le|the)\b", said))
     if _CANCEL.search(said) and mine:
-        return "annuler"
+        return BookingRequest.CANCEL
     if _MOVE.search(said) and mine:
-        return "changer"
+        return BookingRequest.MOVE
     if _LIST.search(said) and (not _NEW.search(said) or _SHOW.search(said)):
-        return "lister"
+        return BookingRequest.LIST
     return None
 
 
@@ -315,19 +337,20 @@ def wants_new(text: str) -> bool:
     return bool(_APPOINTMENT.search(said) and _NEW.search(said)) and wants(text) is None
 
 
-def listing(member: Member, desk: Desk, request: str = "lister") -> Step:
+def listing(member: Member, desk: Desk, request: str = BookingRequest.LIST) -> Step:
     """The member's upcoming bookings, each one a choice; then what to do with the one chosen."""
     bookings = desk.store.upcoming_for_member(member.number, desk.now)
     if not bookings:
         return Step([Reply(desk.say("rdv.aucun_a_venir"))], None)
-    if len(bookings) == 1 and request in ("annuler", "changer"):
+    if len(bookings) == 1 and request in (BookingRequest.CANCEL, BookingRequest.MOVE):
         return _act(request, bookings[0], member, desk)
     if len(bookings) == 1:
-        state = FlowState("action", offered=[bookings[0].id])
+        state = FlowState(BookingStep.ACTION, offered=[bookings[0].id])
         return Step([_ask_action(desk, bookings[0], desk.say("rdv.votre_rdv", rdv=describe(bookings[0], desk)))], state)
     titles = [describe(b, desk) for b in bookings]
-    key = {"annuler": "rdv.lequel_annuler", "changer": "rdv.lequel_changer"}.get(request, "rdv.vos_rdv")
-    state = FlowState("liste", offered=[b.id for b in bookings], titles=titles, need=request)
+    keys: dict[str, str] = {BookingRequest.CANCEL: "rdv.lequel_annuler", BookingRequest.MOVE: "rdv.lequel_changer"}
+    key = keys.get(request, "rdv.vos_rdv")
+    state = FlowState(BookingStep.LIST, offered=[b.id for b in bookings], titles=titles, wanted=request)
     return Step([Reply(desk.say(key), _slot_choices(state, "rdv"))], state)
 
 
@@ -344,16 +367,16 @@ def _ask_action(desk: Desk, booking: Booking, text: str) -> Reply:
 
 
 def manage_step(state: FlowState, said: str, member: Member, desk: Desk) -> Step:
-    bookings = [b for b in (desk.store.get(i) for i in state.offered) if b and b.status == "confirme"]
+    bookings = [b for b in (desk.store.get(i) for i in state.offered) if b and b.status == BookingStatus.CONFIRMED]
     if not bookings:
         return Step([Reply(desk.say("rdv.aucun_a_venir"))], None)
     number = _number(said)
     action = "changer" if _MOVE.search(said) else "annuler" if _CANCEL.search(said) else ""
     if said in ("garder", "le garder", "keep", "garde le", "keep it", "garde", "on le garde") or (
-        state.step == "action" and number == 3
+        state.step == BookingStep.ACTION and number == 3
     ):
         return Step([Reply(desk.say("rdv.garde"))], None)
-    if state.step == "action":
+    if state.step == BookingStep.ACTION:
         booking = bookings[0]
         action = action or {1: "annuler", 2: "changer"}.get(number or 0, "")
         if not action:
@@ -365,10 +388,11 @@ def manage_step(state: FlowState, said: str, member: Member, desk: Desk) -> Step
     if not 0 <= index < len(bookings):
         return Step([], state, answered=False)
     booking = bookings[index]
-    action = action or (state.need if state.need in ("annuler", "changer") else "")
+    wanted = state.wanted or state.need  # a list stored before `wanted` kept the request in `need`
+    action = action or (wanted if wanted in (BookingRequest.CANCEL, BookingRequest.MOVE) else "")
     if action:
         return _act(action, booking, member, desk)
-    next_state = FlowState("action", offered=[booking.id])
+    next_state = FlowState(BookingStep.ACTION, offered=[booking.id])
     return Step([_ask_action(desk, booking, desk.say("rdv.votre_rdv", rdv=describe(booking, desk)))], next_state)
 
 
@@ -379,7 +403,9 @@ def _act(action: str, booking: Booking, member: Member, desk: Desk) -> Step:
     if action == "annuler":
         desk.store.cancel(booking)
         return Step([Reply(desk.say("rdv.annule", rdv=describe(booking, desk)))], None)
-    state = FlowState("quand", booking.need, booking.modality, moving=booking.id, summary=dict(booking.summary))
+    state = FlowState(
+        BookingStep.WHEN, booking.need, booking.modality, moving=booking.id, summary=dict(booking.summary)
+    )
     return Step([_ask_when(desk, desk.say("rdv.changeons", date=desk.when(booking.start)) + " ")], state)
 
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -31,6 +32,16 @@ from sqlalchemy.engine import Connection, Engine, Row
 from bot.availability import QUEBEC, Slot
 from bot.member_match import MEMBER_MATCH, member_parameters, member_statement
 from bot.pseudonym import pseudonym
+
+
+class BookingStatus(StrEnum):
+    """A booking's status; the values are what `bookings.status` stores."""
+
+    CONFIRMED = "confirme"
+    CANCELLED = "annule"
+
+
+_STATUSES = {"confirmed": BookingStatus.CONFIRMED, "cancelled": BookingStatus.CANCELLED}
 
 PREFIX = "coopsante:rdv:"
 REMINDER_OFFSETS = {"veille": timedelta(hours=24), "heure": timedelta(hours=1)}
@@ -57,7 +68,7 @@ class Booking:
     clinician_type: str
     start: datetime
     minutes: int
-    status: str = "confirme"  # confirme, annule
+    status: str = BookingStatus.CONFIRMED  # a BookingStatus value
     created: float = field(default_factory=time.time)
     booked_by: str = "membre"  # or the clinician's account, from the console
 
@@ -145,7 +156,8 @@ class BookingStore:
     def taken(self, slot_id: str) -> bool:
         with self.engine.connect() as connection:
             found = connection.execute(
-                sql("SELECT 1 FROM bookings WHERE slot_id = :slot AND status = 'confirme'"), {"slot": slot_id}
+                sql("SELECT 1 FROM bookings WHERE slot_id = :slot AND status = :confirmed"),
+                {"slot": slot_id, **_STATUSES},
             ).first()
         return found is not None
 
@@ -187,9 +199,9 @@ class BookingStore:
             rows = connection.execute(
                 sql(
                     f"SELECT {_COLUMNS} FROM bookings WHERE {column} = :value AND starts_at >= :now"
-                    " AND status = 'confirme' ORDER BY starts_at, id"
+                    " AND status = :confirmed ORDER BY starts_at, id"
                 ),
-                {"value": value, "now": now},
+                {"value": value, "now": now, **_STATUSES},
             ).all()
         return [_booking(row) for row in rows]
 
@@ -199,10 +211,10 @@ class BookingStore:
         with self.engine.begin() as connection:
             cancelled = connection.execute(
                 sql(
-                    "UPDATE bookings SET status = 'annule', moved_to = :moved_to"
-                    " WHERE id = :id AND status = 'confirme'"
+                    "UPDATE bookings SET status = :cancelled, moved_to = :moved_to"
+                    " WHERE id = :id AND status = :confirmed"
                 ),
-                {"id": booking.id, "moved_to": moved_to},
+                {"id": booking.id, "moved_to": moved_to, **_STATUSES},
             ).rowcount
             connection.execute(
                 sql("DELETE FROM booking_reminders WHERE booking_id = :id AND sent_at IS NULL"), {"id": booking.id}
@@ -216,9 +228,9 @@ class BookingStore:
                 connection.execute(
                     sql(
                         "UPDATE bookings SET no_show_at = :now, no_show_by = :by WHERE id = :id"
-                        " AND status = 'confirme' AND starts_at <= :now AND no_show_at IS NULL"
+                        " AND status = :confirmed AND starts_at <= :now AND no_show_at IS NULL"
                     ),
-                    {"id": booking_id, "by": by, "now": now},
+                    {"id": booking_id, "by": by, "now": now, **_STATUSES},
                 ).rowcount
             )
 
@@ -228,10 +240,10 @@ class BookingStore:
             rows = connection.execute(
                 sql(
                     f"SELECT {_COLUMNS}, no_show_at FROM bookings WHERE clinician = :clinician"
-                    " AND status = 'confirme' AND anonymised_at IS NULL AND starts_at <= :now"
+                    " AND status = :confirmed AND anonymised_at IS NULL AND starts_at <= :now"
                     " AND starts_at > :since ORDER BY starts_at DESC"
                 ),
-                {"clinician": clinician, "now": now, "since": now - timedelta(days=days)},
+                {"clinician": clinician, "now": now, "since": now - timedelta(days=days), **_STATUSES},
             ).all()
         return [(_booking(row), row.no_show_at is not None) for row in rows]
 
@@ -241,15 +253,15 @@ class BookingStore:
             taken = connection.execute(
                 sql(
                     "UPDATE booking_reminders r SET sent_at = :now FROM bookings b WHERE r.booking_id = b.id"
-                    " AND r.sent_at IS NULL AND r.due_at <= :now AND b.status = 'confirme'"
+                    " AND r.sent_at IS NULL AND r.due_at <= :now AND b.status = :confirmed"
                     " AND b.anonymised_at IS NULL RETURNING r.booking_id, r.kind, r.due_at"
                 ),
-                {"now": datetime.fromtimestamp(now, UTC)},
+                {"now": datetime.fromtimestamp(now, UTC), **_STATUSES},
             ).all()
         due = []
         for row in sorted(taken, key=lambda r: (r.due_at, r.booking_id)):
             booking = self.get(row.booking_id)
-            if booking and booking.status == "confirme":
+            if booking and booking.status == BookingStatus.CONFIRMED:
                 due.append((booking, str(row.kind)))
         return due
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.text import strip_accents
 
-QUEBEC = ZoneInfo("America/Toronto")
+QUEBEC = ZoneInfo("America/Toronto")  # the coops' time zone (Eastern), declared here only
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (

@@ -26,6 +26,7 @@ import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import redis as redis_errors
@@ -35,6 +36,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine, Row
 
 from bot.member_match import MEMBER_MATCH, member_parameters, member_statement
+from bot.triage.dispositions import is_emergency
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,6 @@ WAKE = PREFIX + "reveil:"  # pub/sub channel per ticket: a new thread message (i
 ON_DUTY_SECONDS = 60
 UNCLAIMED_RETENTION_DAYS = 7
 
-PRIORITY = {"911": 0, "crise": 0, "urgence": 0, "clinicien": 1}
 OUTCOMES = {
     "resolu": "Résolu",
     "consultation": "Consultation réservée",
@@ -59,6 +60,17 @@ LEGACY_TICKET = PREFIX + "ticket:"
 LEGACY_THREAD = PREFIX + "fil:"
 
 
+class TicketStatus(StrEnum):
+    """A ticket's status; the values are what `handoff_tickets.status` stores."""
+
+    WAITING = "attente"
+    CLAIMED = "pris"
+    CLOSED = "ferme"
+
+
+_STATUSES = {"waiting": TicketStatus.WAITING, "claimed": TicketStatus.CLAIMED, "closed": TicketStatus.CLOSED}
+
+
 @dataclass
 class Ticket:
     id: str
@@ -71,7 +83,7 @@ class Ticket:
     member_number: str = ""
     member_name: str = ""
     created: float = field(default_factory=time.time)
-    status: str = "attente"  # attente, pris, ferme
+    status: str = TicketStatus.WAITING  # a TicketStatus value
     clinician: str = ""
     clinician_name: str = ""
     claimed_at: float = 0.0
@@ -82,7 +94,7 @@ class Ticket:
 
     @property
     def priority(self) -> int:
-        return 0 if self.flagged else PRIORITY.get(self.disposition, 1)
+        return 0 if self.flagged or is_emergency(self.disposition) else 1
 
     @property
     def waiting_seconds(self) -> float:
@@ -124,7 +136,7 @@ class Ticket:
             member_number=raw.get("membre", ""),
             member_name=raw.get("membre_nom", ""),
             created=float(raw["cree_a"]),
-            status=raw.get("statut", "attente"),
+            status=raw.get("statut", TicketStatus.WAITING),
             clinician=raw.get("clinicien", ""),
             clinician_name=raw.get("clinicien_nom", ""),
             claimed_at=float(raw.get("pris_a") or 0),
@@ -178,7 +190,7 @@ def _row_values(ticket: Ticket) -> dict[str, Any]:
         "claimed_by": ticket.clinician or None,
         "claimed_by_name": ticket.clinician_name,
         "claimed_at": _instant(ticket.claimed_at) if ticket.clinician else None,
-        "closed_at": _instant(ticket.closed_at or ticket.created) if ticket.status == "ferme" else None,
+        "closed_at": _instant(ticket.closed_at or ticket.created) if ticket.status == TicketStatus.CLOSED else None,
         "outcome": ticket.outcome,
         "flagged": ticket.flagged,
         "wait_notice_sent": ticket.wait_notice_sent,
@@ -245,29 +257,38 @@ class HandoffDesk:
     def open_ticket_of(self, conversation: str) -> Ticket | None:
         """The conversation's ticket while its handoff is on (waiting or claimed): the newest one."""
         found = self._select(
-            "conversation = :conversation AND status IN ('attente', 'pris') ORDER BY created_at DESC LIMIT 1",
+            "conversation = :conversation AND status IN (:waiting, :claimed) ORDER BY created_at DESC LIMIT 1",
             conversation=conversation,
+            **_STATUSES,
         )
         return found[0] if found else None
 
     def queue(self) -> list[Ticket]:
         """Waiting tickets, most urgent first, then the longest waiting."""
-        waiting = self._select("status = 'attente' ORDER BY created_at, id")
+        waiting = self._select("status = :waiting ORDER BY created_at, id", **_STATUSES)
         return sorted(waiting, key=lambda t: t.priority)  # a stable sort keeps the age order
 
     def claimed_by(self, clinician: str) -> list[Ticket]:
-        return self._select("status = 'pris' AND claimed_by = :clinician ORDER BY claimed_at, id", clinician=clinician)
+        return self._select(
+            "status = :claimed AND claimed_by = :clinician ORDER BY claimed_at, id", clinician=clinician, **_STATUSES
+        )
 
     def claim(self, ticket_id: str, clinician: str, clinician_name: str) -> bool:
         """True for the one clinician who gets the ticket; False for everyone else."""
         with self.engine.begin() as connection:
             row = connection.execute(
                 sql(
-                    "UPDATE handoff_tickets SET status = 'pris', claimed_by = :clinician, claimed_by_name = :name,"
-                    " claimed_at = :now WHERE id = :id AND status = 'attente' AND claimed_by IS NULL"
+                    "UPDATE handoff_tickets SET status = :claimed, claimed_by = :clinician, claimed_by_name = :name,"
+                    " claimed_at = :now WHERE id = :id AND status = :waiting AND claimed_by IS NULL"
                     " RETURNING claimed_at - created_at AS waited"
                 ),
-                {"id": ticket_id, "clinician": clinician, "name": clinician_name, "now": _instant(time.time())},
+                {
+                    "id": ticket_id,
+                    "clinician": clinician,
+                    "name": clinician_name,
+                    "now": _instant(time.time()),
+                    **_STATUSES,
+                },
             ).first()
             if row is None:
                 return False
@@ -352,10 +373,10 @@ class HandoffDesk:
         with self.engine.begin() as connection:
             closed = connection.execute(
                 sql(
-                    "UPDATE handoff_tickets SET status = 'ferme', outcome = :outcome, closed_at = :now"
-                    " WHERE id = :id AND status <> 'ferme'"
+                    "UPDATE handoff_tickets SET status = :closed, outcome = :outcome, closed_at = :now"
+                    " WHERE id = :id AND status <> :closed"
                 ),
-                {"id": ticket_id, "outcome": outcome, "now": _instant(time.time())},
+                {"id": ticket_id, "outcome": outcome, "now": _instant(time.time()), **_STATUSES},
             ).rowcount
             if not closed:
                 return None
@@ -376,9 +397,9 @@ class HandoffDesk:
             taken = connection.execute(
                 sql(
                     "UPDATE handoff_tickets SET wait_notice_sent = true"
-                    " WHERE id = :id AND NOT wait_notice_sent AND status = 'attente'"
+                    " WHERE id = :id AND NOT wait_notice_sent AND status = :waiting"
                 ),
-                {"id": ticket_id},
+                {"id": ticket_id, **_STATUSES},
             ).rowcount
         return bool(taken)
 
@@ -422,10 +443,11 @@ class HandoffDesk:
             return int(
                 connection.execute(
                     sql(
-                        "DELETE FROM handoff_tickets WHERE (status = 'ferme' AND closed_at < :closed_before)"
-                        " OR (status = 'attente' AND created_at < :opened_before)"
+                        "DELETE FROM handoff_tickets WHERE (status = :closed AND closed_at < :closed_before)"
+                        " OR (status = :waiting AND created_at < :opened_before)"
                     ),
                     {
+                        **_STATUSES,
                         "closed_before": now - timedelta(seconds=self.retention_seconds),
                         "opened_before": now - timedelta(days=UNCLAIMED_RETENTION_DAYS),
                     },
@@ -449,9 +471,9 @@ def import_from_redis(redis: Any, engine: Engine) -> int:
         if not raw.get("id") or not raw.get("cree_a"):
             continue
         ticket = Ticket.from_redis(raw)
-        if ticket.status not in ("attente", "pris", "ferme") or (ticket.status == "pris" and not ticket.clinician):
-            ticket.status = "attente"
-        if ticket.status == "attente":
+        if ticket.status not in tuple(TicketStatus) or (ticket.status == TicketStatus.CLAIMED and not ticket.clinician):
+            ticket.status = TicketStatus.WAITING
+        if ticket.status == TicketStatus.WAITING:
             ticket.clinician = ""
         entries = redis.xrange(LEGACY_THREAD + ticket.id, "-", "+")
         with engine.begin() as connection:

@@ -16,7 +16,7 @@ from typing import Any
 from icalendar import Alarm, Calendar, Event
 
 from bot.availability import BookingRules
-from bot.bookings import Booking
+from bot.bookings import Booking, BookingStatus
 
 SECRET_KEY = "coopsante:secret:ics"
 
@@ -43,7 +43,7 @@ def booking_ics(booking: Booking, rules: BookingRules, coop_name: str) -> str:
     event.add("DTEND", (booking.start + timedelta(minutes=booking.minutes)).astimezone(UTC))
     event.add("SUMMARY", summary)
     event.add("DESCRIPTION", rules.join[booking.modality] + " " + coop_name)
-    event.add("STATUS", "CONFIRMED" if booking.status == "confirme" else "CANCELLED")
+    event.add("STATUS", "CONFIRMED" if booking.status == BookingStatus.CONFIRMED else "CANCELLED")
     alarm = Alarm()
     alarm.add("TRIGGER", timedelta(hours=-1))
     alarm.add("ACTION", "DISPLAY")

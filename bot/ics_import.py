@@ -29,7 +29,7 @@ from bot.availability import QUEBEC, Block, ScheduleError, _aware
 
 IMPORT_WEEKS = 8
 # Outlook writes Windows zone names; Quebec's is "Eastern Standard Time" (New York in the CLDR table).
-WINDOWS_ZONES = {**WINDOWS_TO_OLSON, "Eastern Standard Time": "America/Toronto"}
+WINDOWS_ZONES = {**WINDOWS_TO_OLSON, "Eastern Standard Time": QUEBEC.key}
 
 
 @dataclass

@@ -26,11 +26,11 @@ from sqlalchemy.engine import Engine
 
 from bot.log_redaction import redact
 from bot.pseudonym import pseudonym
+from bot.triage.dispositions import Disposition
 from bot.verification import phone_of_sender
 
 RETENTION_DAYS = 396  # 13 months
-DISPOSITIONS = ("911", "crise", "urgence", "clinicien", "consultation", "info")
-EMERGENCIES = ("911", "crise", "urgence")
+DISPOSITIONS = tuple(Disposition)
 # How a turn was handed on, strongest first: a ticket for a clinician, an emergency answer (911,
 # crisis line, 811), the bot's own answer, "did not understand", or none of those (a form's step).
 HANDED = ("relais", "ressources", "reponse", "incompris", "")

@@ -18,12 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Connection, Engine
 
-QUEBEC = ZoneInfo("America/Toronto")
+from bot.french_time import QUEBEC as QUEBEC  # re-exported: the zone is declared in bot/french_time.py
+from bot.triage.dispositions import Disposition
+
 SMALL = 5  # counts under this are suppressed
 SUPPRESSED = "< 5"
 TOO_FEW = "n < 5"
@@ -37,7 +38,7 @@ DISPOSITION_LABELS = {
     "consultation": "Consultation",
     "info": "Information",
 }
-LEVEL = {"911": 6, "crise": 5, "urgence": 4, "clinicien": 3, "consultation": 2, "info": 1}
+LEVEL = {d.value: d.rank + 1 for d in Disposition}  # 911 6 ... info 1, most urgent first
 MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 TOP_TOPICS = 15
 TOP_QUESTIONS = 20
@@ -266,11 +267,11 @@ def _handoffs(connection: Connection, where: Mapping[str, Any], target_seconds: 
 def _handoff_hours(connection: Connection, where: Mapping[str, Any]) -> Table:
     found = connection.execute(
         sql(
-            "SELECT extract(hour FROM created_at AT TIME ZONE 'America/Toronto')::int AS hour, count(*) AS tickets,"
+            "SELECT extract(hour FROM created_at AT TIME ZONE :zone)::int AS hour, count(*) AS tickets,"
             f" count(claimed_at) AS claimed, percentile_cont(0.5) WITHIN GROUP (ORDER BY {_WAIT}) AS median,"
             " count(*) FILTER (WHERE wait_notice_sent) AS notices " + _TICKETS + " GROUP BY 1"
         ),
-        where,
+        {**where, "zone": QUEBEC.key},
     ).all()
     by_hour = {row.hour: row for row in found}
     rows = []

@@ -8,23 +8,23 @@ answer, or a network error, is retried with exponential back-off; any other erro
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from requests import RequestException
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
+from bot.settings import DEFAULT_TWILIO_API_BASE_URL, twilio_section
 from bot.sms_keywords import OptOuts
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_BASE_URL = "https://api.twilio.com"
+DEFAULT_API_BASE_URL = DEFAULT_TWILIO_API_BASE_URL
 UNSUBSCRIBED_RECIPIENT = 21610  # Twilio: the carrier says this phone replied STOP
 RETRIED_STATUSES = {429, 500, 502, 503, 504}
 STATUS_CALLBACK_PATH = "/webhooks/sms/status"
@@ -41,15 +41,8 @@ class TwilioSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TwilioSettings:
-        env = os.environ if env is None else env
-        return cls(
-            account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
-            auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
-            from_number=env.get("TWILIO_FROM_NUMBER", ""),
-            messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
-            api_base_url=env.get("TWILIO_API_BASE_URL", "") or DEFAULT_API_BASE_URL,
-            public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
-        )
+        """The Twilio section of the settings (bot/settings.py), from the environment or the given mapping."""
+        return cls(**asdict(twilio_section(env)))
 
     @property
     def configured(self) -> bool:

@@ -32,6 +32,7 @@ from bot import voice_call, voice_twiml
 from bot.availability import QUEBEC
 from bot.bookings import BookingStore
 from bot.content import Content, Coop
+from bot.dialogue.slots import Slot
 from bot.handoff import HandoffDesk
 from bot.settings import load_settings
 from bot.sms_conversation import BotMessage, write_turn
@@ -278,10 +279,10 @@ class VoiceInput(InputChannel):
         messages = turn.messages
         call.language = voice_call.language_of(messages, call.language)
         tracker = await tracker_store.retrieve(call_sender(call.phone, call.sid))
-        ticket = str(tracker.get_slot("relais") or "") if tracker else ""
+        ticket = str(tracker.get_slot(Slot.HANDOFF) or "") if tracker else ""
         opened = bool(ticket) and ticket != call.ticket
         call.ticket = ticket
-        member = str(tracker.get_slot("membre") or "") if tracker else ""
+        member = str(tracker.get_slot(Slot.MEMBER) or "") if tracker else ""
         if member:
             await self._confirm_bookings(call, member, messages)
         return voice_call.after_bot(call, messages, turn.levels, self.ear, self._coop(call), opened)

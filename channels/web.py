@@ -18,14 +18,12 @@ What it adds to Rasa's `SocketIOInput`:
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import redis
 import socketio
@@ -41,7 +39,7 @@ from bot.content import Content
 from bot.ics import booking_ics, key_matches
 from bot.language import detect
 from bot.pseudonym import pseudonym
-from bot.settings import DEFAULT_JWT_AUDIENCE, PROJECT_ROOT, load_settings
+from bot.settings import DEFAULT_JWT_AUDIENCE, PROJECT_ROOT, load_settings, web_section
 from bot.web_identity import WebIdentities, verified_member
 from channels import resources
 
@@ -61,12 +59,7 @@ TOKEN_REFUSED = "Jeton de connexion invalide ou expiré."
 
 def allowed_origins(env: dict[str, str] | None = None) -> list[str]:
     """WEB_ALLOWED_ORIGINS (comma-separated), else the origin of PUBLIC_BASE_URL."""
-    env = dict(os.environ) if env is None else env
-    listed = [o.strip().rstrip("/") for o in env.get("WEB_ALLOWED_ORIGINS", "").split(",") if o.strip()]
-    if listed:
-        return listed
-    public = urlsplit(env.get("PUBLIC_BASE_URL", ""))
-    return [f"{public.scheme}://{public.netloc}"] if public.scheme and public.netloc else []
+    return list(web_section(env).allowed_origins)
 
 
 class _AppAwareBlueprint(SocketBlueprint):
@@ -85,14 +78,14 @@ class WebChatInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
-        settings = load_settings()
-        origins = allowed_origins()
+        web = load_settings().web
+        origins = list(web.allowed_origins)
         return cls(
             origins=origins,
-            jwt_secret=settings.web_jwt_secret,
-            per_minute=int(os.environ.get("WEB_MESSAGES_PER_MINUTE", "20")),
-            jwt_audience=settings.web_jwt_audience,
-            jwt_issuers=settings.web_jwt_issuers or tuple(origins),
+            jwt_secret=web.jwt_secret,
+            per_minute=web.messages_per_minute,
+            jwt_audience=web.jwt_audience,
+            jwt_issuers=web.jwt_issuers or tuple(origins),
         )
 
     def __init__(

@@ -28,6 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.answers import AnswerFinder, load_answer_finder
 from bot.content import load_content
+from bot.dialogue.slots import Slot
 from bot.metrics import METRICS
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.triage import Decision, Triage, Turn, load_triage
@@ -35,9 +36,9 @@ from bot.triage import Decision, Triage, Turn, load_triage
 logger = logging.getLogger("coopsante.triage")
 
 ACTION_TURN = "action_tour"
-SLOT_DISPOSITION = "triage_disposition"
-SLOT_REASON = "triage_raison"
-SLOT_EPISODE = "triage_episode"
+SLOT_DISPOSITION = Slot.TRIAGE_DISPOSITION
+SLOT_REASON = Slot.TRIAGE_REASON
+SLOT_EPISODE = Slot.TRIAGE_EPISODE
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=False)

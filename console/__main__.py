@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 
 import redis
 from aiohttp import web
@@ -15,7 +14,7 @@ from bot.clinicians import ClinicianAccounts
 from bot.content import load_content
 from bot.handoff import HandoffDesk
 from bot.records.database import engine_for
-from bot.settings import load_settings
+from bot.settings import console_section, load_settings
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
 from console.app import make_app, settings_from_env
@@ -24,8 +23,9 @@ from console.delivery import MemberDelivery
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Clinician handoff console")
-    parser.add_argument("--host", default=os.environ.get("CONSOLE_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT", "5020")))
+    defaults = console_section()
+    parser.add_argument("--host", default=defaults.host)
+    parser.add_argument("--port", type=int, default=defaults.port)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs hold ticket ids, not needed in logs

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.clinicians import Clinician
-from bot.handoff import Ticket
+from bot.handoff import Ticket, TicketStatus
 
 BREAK_GLASS_KEY = "coopsante:console:bris:"
 BREAK_GLASS_SECONDS = 3600
@@ -26,7 +26,7 @@ def sees_ticket(clinician: Clinician, ticket: Ticket) -> bool:
 
 def needs_break_glass(clinician: Clinician, ticket: Ticket) -> bool:
     """A closed ticket someone else held."""
-    return ticket.status == "ferme" and ticket.clinician != clinician.email
+    return ticket.status == TicketStatus.CLOSED and ticket.clinician != clinician.email
 
 
 def sees_audit_of(clinician: Clinician, coop: str) -> bool:

@@ -16,7 +16,6 @@ closing and refusal is written to the audit trail; login attempts go to the secu
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from bot.bookings import BookingStore
 from bot.clinicians import ClinicianAccounts
 from bot.content import Content
 from bot.handoff import HandoffDesk
+from bot.settings import console_section
 from console import admin, auth, dashboard, queue, schedules, tickets
 from console.access import BreakGlass
 from console.auth import Handler
@@ -138,10 +138,11 @@ async def health(request: web.Request) -> web.Response:
 
 
 def settings_from_env() -> dict[str, Any]:
+    console = console_section()
     return {
-        "timeout": float(os.environ.get("HANDOFF_TIMEOUT_SECONDS", "300")),
-        "secure": os.environ.get("CONSOLE_SECURE_COOKIES", "") == "1",
+        "timeout": console.handoff_timeout_seconds,
+        "secure": console.secure_cookies,
         # Behind a reverse proxy that sets X-Forwarded-For: count login failures per real client.
-        "trust_forwarded": os.environ.get("CONSOLE_TRUST_FORWARDED_FOR", "") == "1",
+        "trust_forwarded": console.trust_forwarded_for,
         "started": time.time(),
     }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,6 +19,8 @@ import aiohttp
 import socketio
 
 from bot.content import Content
+from bot.dialogue.slots import Slot
+from bot.settings import console_section
 from bot.sms_sender import SmsSender
 from bot.sms_text import pack
 from bot.verification import phone_of_sender
@@ -41,8 +42,8 @@ class MemberDelivery:
     sms: SmsSender
     content: Content
     redis_url: str
-    rasa_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
-    rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN", ""))
+    rasa_url: str = field(default_factory=lambda: console_section().rasa_url)
+    rasa_token: str = field(default_factory=lambda: console_section().rasa_token)
 
     def __post_init__(self) -> None:
         self.web = socketio.AsyncRedisManager(self.redis_url, channel=SOCKETIO_CHANNEL, write_only=True)
@@ -97,7 +98,7 @@ def _bot_event(text: str, author: str | None) -> dict[str, Any]:
 def resume_events(closing_text: str) -> list[dict[str, Any]]:
     """What hands the conversation back to the bot: the handoff slot cleared, then its closing words."""
     return [
-        {"event": "slot", "name": "relais", "value": None},
-        {"event": "slot", "name": "triage_episode", "value": []},  # the next message starts a new request
+        {"event": "slot", "name": Slot.HANDOFF, "value": None},
+        {"event": "slot", "name": Slot.TRIAGE_EPISODE, "value": []},  # the next message starts a new request
         _bot_event(closing_text, None),
     ]

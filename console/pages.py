@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -27,11 +26,10 @@ from markupsafe import Markup
 from bot.availability import Block, BookingRules, Slot
 from bot.bookings import Booking
 from bot.clinicians import Clinician, Session
-from bot.french_time import french_datetime
-from bot.handoff import Ticket
+from bot.french_time import QUEBEC, french_datetime
+from bot.handoff import Ticket, TicketStatus
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-QUEBEC = ZoneInfo("America/Toronto")
 DISPOSITIONS = {
     "911": "911",
     "crise": "Crise",
@@ -184,7 +182,11 @@ def ticket(
     rules: BookingRules | None = None,
 ) -> str:
     summary = ticket.summary
-    status = {"attente": "En attente", "pris": f"Pris par {ticket.clinician_name}", "ferme": "Fermé"}
+    status: dict[str, str] = {
+        TicketStatus.WAITING: "En attente",
+        TicketStatus.CLAIMED: f"Pris par {ticket.clinician_name}",
+        TicketStatus.CLOSED: "Fermé",
+    }
     facts = [
         ("Membre", f"{ticket.member_name} ({ticket.member_number})"),
         ("Pour qui", summary.get("pour_qui", "")),
@@ -209,7 +211,7 @@ def ticket(
         facts=facts,
         lines=lines,
         last=thread[-1]["id"] if thread else "0-0",
-        mine=ticket.status == "pris" and ticket.clinician == session.clinician.email,
+        mine=ticket.status == TicketStatus.CLAIMED and ticket.clinician == session.clinician.email,
         outcomes=[(k, v) for k, v in outcomes.items() if k != "annule"],
         slots=choices,
     )

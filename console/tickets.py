@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.availability import QUEBEC, Slot
 from bot.booking_flow import booking_message, language_of
 from bot.clinicians import Clinician
-from bot.handoff import OUTCOMES, Ticket
+from bot.handoff import OUTCOMES, Ticket, TicketStatus
 from console import pages
 from console.access import clean_reason, needs_break_glass, sees_ticket
 from console.delivery import resume_events
@@ -73,7 +73,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     request.app[AUDIT].access(session.clinician.email, "consultation", ticket.id, coop=ticket.coop)
     transcript = await _transcript(request, ticket)
     thread = request.app[DESK].thread(ticket.id)
-    slots = _free_slots(request.app, ticket.coop, "video")[:5] if ticket.status == "pris" else []
+    slots = _free_slots(request.app, ticket.coop, "video")[:5] if ticket.status == TicketStatus.CLAIMED else []
     return html_page(pages.ticket(session, ticket, transcript, thread, OUTCOMES, slots, request.app[RULES]))
 
 
@@ -162,7 +162,7 @@ async def claim(request: web.Request) -> web.Response:
 
 def _own(request: web.Request, ticket: Ticket) -> Clinician:
     clinician = session_of(request).clinician
-    if ticket.status != "pris" or ticket.clinician != clinician.email:
+    if ticket.status != TicketStatus.CLAIMED or ticket.clinician != clinician.email:
         raise web.HTTPConflict(text="Prenez d'abord ce dossier (ou il est déjà fermé).")
     return clinician
 

@@ -15,15 +15,17 @@ from typing import Any
 
 from bot.birthdate import parse_birth_date
 from bot.content import Content
+from bot.dialogue.model import IdentityStep
+from bot.dialogue.slots import Slot
 from bot.handoff import Ticket
 from bot.language import LANGUAGES
 
-MASKS = {
-    "naissance": "••• (date de naissance)",
-    "numero": "••• (numéro de membre)",
-    "code": "••• (code à usage unique)",
+MASKS: dict[str, str] = {
+    IdentityStep.BIRTH_DATE: "••• (date de naissance)",
+    IdentityStep.NUMBER: "••• (numéro de membre)",
+    IdentityStep.CODE: "••• (code à usage unique)",
 }
-PROMPTS = {"naissance": "identite.naissance", "numero": "identite.numero", "code": "identite.code"}
+PROMPTS = {step: IdentityStep(step).prompt for step in MASKS}  # the questions whose answers are masked
 MEMBER_NUMBER = re.compile(r"\b[A-Za-z]{1,5}\s?-\s?\d{3,8}\b")
 CODE_ALONE = re.compile(r"^\s*\d{4,8}\s*$")
 
@@ -47,9 +49,9 @@ def _boundary(event: Mapping[str, Any]) -> bool:
     kind = event.get("event")
     if kind in ("session_started", "restart"):
         return True
-    if kind == "slot" and event.get("name") == "triage_episode" and not event.get("value"):
+    if kind == "slot" and event.get("name") == Slot.TRIAGE_EPISODE and not event.get("value"):
         return True
-    return kind == "slot" and event.get("name") == "relais" and not event.get("value")
+    return kind == "slot" and event.get("name") == Slot.HANDOFF and not event.get("value")
 
 
 def current_episode(events: Sequence[Mapping[str, Any]], ticket: Ticket) -> list[Mapping[str, Any]]:
@@ -72,10 +74,10 @@ def mask(text: str, asked: str | None) -> str:
     if asked in MASKS:
         return MASKS[asked]
     if CODE_ALONE.match(text):
-        return MASKS["code"]
+        return MASKS[IdentityStep.CODE]
     if len(text.split()) <= 4 and parse_birth_date(text):
-        return MASKS["naissance"]
-    return MEMBER_NUMBER.sub(MASKS["numero"], text)
+        return MASKS[IdentityStep.BIRTH_DATE]
+    return MEMBER_NUMBER.sub(MASKS[IdentityStep.NUMBER], text)
 
 
 def _asked(text: str, prompts: Mapping[str, Sequence[str]]) -> str | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -105,7 +104,7 @@ def worker_from_env() -> Worker:
         bookings=BookingStore(database),
         content=content,
         delivery=MemberDelivery(SmsSender(TwilioSettings.from_env(), OptOuts(client)), content, settings.redis_url),
-        timeout_seconds=float(os.environ.get("HANDOFF_TIMEOUT_SECONDS", "300")),
+        timeout_seconds=settings.console.handoff_timeout_seconds,
     )
 
 

@@ -22,14 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import load_content
+from bot.dialogue.slots import Slot
 from bot.language import detect
 from bot.settings import load_settings
 from bot.text import normalise
+from bot.triage.dispositions import Disposition
 from tools.local_stack import local_stack
 from tools.triage_conversations import post, slot
 
 PORTS = {"RASA_PORT": 5305, "ACTIONS_PORT": 5355, "REDIS_PORT": 6393, "TWILIO_LOCAL_PORT": 5311, "POSTGRES_PORT": 5343}
-REFERRED = {"911", "crise", "urgence", "clinicien", "consultation"}
+REFERRED = {d.value for d in Disposition if d is not Disposition.INFO}
 OFF_TOPIC = "hors_sujet"
 
 
@@ -54,7 +56,7 @@ def evaluate(url: str, rows: list[dict[str, str]], coop: str, verbose: bool) -> 
             f"{url}/webhooks/rest/webhook", {"sender": sender, "message": question, "metadata": {"coop": coop}}
         )
         said = normalise(" ".join(str(r.get("text") or "") for r in replies))
-        disposition = str(slot(url, sender, "triage_disposition") or "info")
+        disposition = str(slot(url, sender, Slot.TRIAGE_DISPOSITION) or "info")
         answers = {
             t: normalise(content.answer(t, language, coop) or "")[:120] for t in content.answers if t != OFF_TOPIC
         }

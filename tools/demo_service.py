@@ -13,7 +13,6 @@ fixed seed, so two runs on an empty database give the same week.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 from datetime import date, datetime, time, timedelta
@@ -24,11 +23,12 @@ from sqlalchemy.engine import Engine
 
 from bot.availability import QUEBEC, Availability, Slot, demo_blocks, slots_of
 from bot.bookings import BookingStore
-from bot.handoff import HandoffDesk, Ticket
+from bot.handoff import HandoffDesk, Ticket, TicketStatus
 from bot.records.database import engine_for
 from bot.service_records import ServiceRecords, Turn
 from bot.service_report import last_complete_week
 from bot.settings import load_settings
+from bot.triage.dispositions import is_emergency
 
 SEED = 20
 COOPS = {"val-morin": 1.0, "hautes-laurentides": 0.6}  # relative traffic
@@ -71,7 +71,7 @@ def week_turns(monday: date, rng: random.Random) -> list[Turn]:
             member = f"DEMO-{rng.randrange(100_000):06d}" if rng.random() < 0.6 else ""
             disposition = _pick(rng, DISPOSITIONS)
             base: dict[str, Any] = {"coop": coop, "channel": channel, "conversation": sender, "member": member}
-            urgent = disposition in ("911", "crise", "urgence")
+            urgent = is_emergency(disposition)
             for _ in range(rng.choice((0, 1, 1) if urgent else (1, 1, 2, 3))):
                 topic = rng.choices([t for t, _ in TOPICS], [w for _, w in TOPICS])[0]
                 turns.append(Turn(at=at, disposition=disposition, topic=topic, handed="reponse", **base))
@@ -108,7 +108,7 @@ def week_tickets(desk: HandoffDesk, monday: date, rng: random.Random) -> int:
                 reasons=["demande"],
                 summary={},
                 created=created.timestamp(),
-                status="ferme",
+                status=TicketStatus.CLOSED,
                 clinician="infirmiere@demo.coopsante.example",
                 clinician_name="Marie Demo",
                 claimed_at=created.timestamp() + wait,
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-if-empty", action="store_true", required=True)
     parser.parse_args(argv)
     settings = load_settings()
-    engine = engine_for(os.environ.get("DATABASE_URL") or settings.database_url)
+    engine = engine_for(settings.database_url)
     if ServiceRecords(engine).has_any():
         return 0
     monday = last_complete_week(datetime.now(QUEBEC).date()).start

@@ -23,6 +23,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.common import configure_logging_and_warnings
 from rasa.utils.log_utils import configure_structlog
 
+from bot.dialogue.slots import Slot
+
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "coop-sante.tar.gz"
 
 
@@ -55,7 +57,7 @@ class LiveTriage:
             prediction = self.processor._predict_next_with_tracker(tracker)
             for event in prediction.events:
                 tracker.update(event)
-                if isinstance(event, SlotSet) and event.key == "triage_raison":
+                if isinstance(event, SlotSet) and event.key == Slot.TRIAGE_REASON:
                     record = dict(event.value)
             tracker.update(ActionExecuted("action_tour"))
         if record is None:

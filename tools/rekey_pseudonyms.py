@@ -36,7 +36,7 @@ from typing import Any
 import redis
 
 from bot.bookings import Booking
-from bot.handoff import LEGACY_TICKET, Ticket
+from bot.handoff import LEGACY_TICKET, Ticket, TicketStatus
 from bot.member_store import LEGACY_MEMBER_KEY
 from bot.members import Member
 from bot.pseudonym import pseudonym, unkeyed_pseudonym
@@ -132,7 +132,7 @@ def rekey(
         if not dry_run:
             client.delete(key)
     for ticket in _tickets(client):
-        if ticket.status in ("attente", "pris"):
+        if ticket.status in (TicketStatus.WAITING, TicketStatus.CLAIMED):
             done[f"{BY_CONVERSATION} rebuilt"] += 1
             if not dry_run:
                 client.set(BY_CONVERSATION + new(ticket.conversation), ticket.id)

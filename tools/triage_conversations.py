@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bot.dialogue.slots import Slot
 from bot.triage.dispositions import Disposition
 from bot.triage.metrics import score
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.coop:
                 body["metadata"] = {"coop": args.coop}
             post(f"{args.url}/webhooks/rest/webhook", body)
-        got = Disposition.parse(str(slot(args.url, sender, "triage_disposition", args.token) or "info"))
+        got = Disposition.parse(str(slot(args.url, sender, Slot.TRIAGE_DISPOSITION, args.token) or "info"))
         want = Disposition.parse(str(item["expected"]))
         expected.append(want)
         predicted.append(got)

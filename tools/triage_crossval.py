@@ -21,7 +21,7 @@ from bot.triage.classifier import DispositionClassifier, Example
 from bot.triage.dispositions import Disposition
 from bot.triage.metrics import score
 
-LEVELS = ("911", "crise", "urgence", "clinicien", "consultation", "info")
+LEVELS = tuple(d.value for d in Disposition)  # most urgent first
 
 
 def writer_of(path: Path) -> str:

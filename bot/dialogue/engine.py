@@ -16,6 +16,7 @@ status, then the short summary for the clinician (for whom, age, since when).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -23,18 +24,19 @@ from typing import Any
 from bot import booking_flow
 from bot.answers import Match
 from bot.birthdate import parse_birth_date
-from bot.bookings import Booking
+from bot.bookings import Booking, BookingStatus
 from bot.dialogue import words
-from bot.dialogue.model import Flow, Inbound, Outcome, Reply, Request, State
+from bot.dialogue.model import Flow, FlowName, Goal, IdentityStep, Inbound, Outcome, Reply, Request, State, SummaryStep
 from bot.dialogue.services import Services
-from bot.handoff import Ticket, new_ticket_id
+from bot.handoff import Ticket, TicketStatus, new_ticket_id
 from bot.language import ENGLISH, FRENCH, detect
 from bot.members import Member
 from bot.privacy import data_summary
+from bot.triage.dispositions import is_emergency
 from bot.verification import eligibility, phone_of_sender
 
-EMERGENCIES = ("911", "crise", "urgence")
 CARE = ("clinicien", "consultation")
+HEALTH_GOALS = (Goal.HANDOFF, Goal.BOOKING)  # clinical requests: they go through consent, identity and status
 ANSWER_THRESHOLD = 0.45  # the answer finder must be at least this sure to answer by itself,
 CLEAR_LEAD = (0.20, 0.12)  # or at least this sure with this lead over the next topic (fifty topics share)
 SELF_CARE_OVER_TRIAGE = 0.40  # a self-care topic this sure answers what only the classifier sent to a professional
@@ -106,12 +108,12 @@ class _Turn:
             return self.relay()
         if (
             self.state.request
-            and self.state.request.goal == "relais"
+            and self.state.request.goal == Goal.HANDOFF
             and self.state.flow
-            and self.state.flow.name == "attente"
+            and self.state.flow.name == FlowName.WAITING
         ):
             self.end_request()  # the clinician closed the ticket (the console cleared `relais`): a new request now
-        if triage.disposition in EMERGENCIES and self.emergency():
+        if is_emergency(triage.disposition) and self.emergency():
             return self.done()
         if self.state.flow is not None and self.continue_flow():
             return self.done()
@@ -123,7 +125,7 @@ class _Turn:
         """Answer an emergency; True when nothing else should happen in this turn."""
         triage = self.m.triage
         level = triage.disposition
-        new = self.state.warned != level or triage.message in EMERGENCIES
+        new = self.state.warned != level or is_emergency(triage.message)
         if not new:
             return False  # told already, and this message adds nothing urgent: answer it as usual, below
         self.emergency_reply(level, triage.record)
@@ -133,7 +135,7 @@ class _Turn:
         if level == "urgence" and self.s.handoff.on_duty(self.s.content.coop(self.m.coop).id) > 0:
             # A clinician on duty can take an urgent case too, after the advice above.
             self.reply("relais.propose")
-            self.start_request("relais", "urgence", announce=False)
+            self.start_request(Goal.HANDOFF, "urgence", announce=False)
         return True
 
     def emergency_reply(self, level: str, record: dict[str, Any]) -> None:
@@ -148,16 +150,16 @@ class _Turn:
     # ------------------------------------------------------------------ 2. the clinician has the member
     def relay(self) -> Outcome:
         ticket = self.s.handoff.get(self.m.handoff)
-        if ticket is None or ticket.status == "ferme":
+        if ticket is None or ticket.status == TicketStatus.CLOSED:
             self.outcome.handoff = ""
             self.end_request()
             return self.run_without_handoff()
         triage = self.m.triage
-        if triage.message in EMERGENCIES or (
-            triage.disposition in EMERGENCIES and self.state.warned != triage.disposition
+        if is_emergency(triage.message) or (
+            is_emergency(triage.disposition) and self.state.warned != triage.disposition
         ):
             self.emergency_reply(
-                triage.disposition if triage.disposition in EMERGENCIES else triage.message, triage.record
+                triage.disposition if is_emergency(triage.disposition) else triage.message, triage.record
             )
             self.state.warned = triage.disposition
             self.s.handoff.member_said(ticket.id, self.m.text, emergency=True)
@@ -185,17 +187,18 @@ class _Turn:
             return True
         request = self.state.request
         act = self.act()
-        if act in ("donnees_voir", "donnees_effacer") and (request is None or request.goal != act):
+        if act in (Goal.SEE_DATA, Goal.ERASE_DATA) and (request is None or request.goal != act):
             self.let_go()  # a data-rights request is never an answer to a form: it goes its own way
             return False
-        handler = {
-            "alarme": self.flow_red_flags,
-            "consentement": self.flow_consent,
-            "identite": self.flow_identity,
-            "motif": self.flow_summary,
-            "rdv": self.flow_booking,
-            "mes_rdv": self.flow_bookings,
-        }.get(flow.name)
+        handlers: dict[str, Callable[[Flow], bool]] = {
+            FlowName.RED_FLAGS: self.flow_red_flags,
+            FlowName.CONSENT: self.flow_consent,
+            FlowName.IDENTITY: self.flow_identity,
+            FlowName.SUMMARY: self.flow_summary,
+            FlowName.BOOKING: self.flow_booking,
+            FlowName.MY_BOOKINGS: self.flow_bookings,
+        }
+        handler = handlers.get(flow.name)
         if handler is None:
             self.state.flow = None
             return False
@@ -230,7 +233,7 @@ class _Turn:
         if act in ("saluer", "remercier", "au_revoir"):
             self.answer(act)
             return True
-        if booking_flow.wants(self.m.text) == "lister" and self.member_number:
+        if booking_flow.wants(self.m.text) == booking_flow.BookingRequest.LIST and self.member_number:
             member = self.booking_member()
             if member is not None:
                 shown = booking_flow.listing(member, self.desk())
@@ -244,15 +247,15 @@ class _Turn:
 
     def reask(self, flow: Flow, again: bool = False) -> None:
         prefix = self.say("flux.pour_continuer") + " " if again else ""
-        if flow.name == "alarme":
+        if flow.name == FlowName.RED_FLAGS:
             self.ask_red_flags(prefix)
-        elif flow.name == "consentement":
+        elif flow.name == FlowName.CONSENT:
             self.ask_consent(prefix)
-        elif flow.name == "identite":
+        elif flow.name == FlowName.IDENTITY:
             self.ask_identity(flow.step, prefix)
-        elif flow.name == "motif":
+        elif flow.name == FlowName.SUMMARY:
             self.ask_summary(flow.step, prefix)
-        elif flow.name in ("rdv", "mes_rdv"):
+        elif flow.name in (FlowName.BOOKING, FlowName.MY_BOOKINGS):
             state = booking_flow.FlowState.from_slot(flow.data)
             if state is not None:
                 question = booking_flow.reask(state, self.desk())
@@ -295,36 +298,37 @@ class _Turn:
         return self.digress(flow, "consentement.oui_ou_non")
 
     # --- identity
-    def identity_steps(self) -> tuple[str, ...]:
-        return ("naissance",) if phone_of_sender(self.m.sender) else ("numero", "naissance", "code")
+    def identity_steps(self) -> tuple[IdentityStep, ...]:
+        if phone_of_sender(self.m.sender):
+            return (IdentityStep.BIRTH_DATE,)
+        return IdentityStep.NUMBER, IdentityStep.BIRTH_DATE, IdentityStep.CODE
 
     def ask_identity(self, step: str, prefix: str = "") -> None:
-        key = {"numero": "identite.numero", "naissance": "identite.naissance", "code": "identite.code",
-               "prenom": "identite.prenom"}[step]  # fmt: skip
-        self.replies.append(Reply(prefix + self.say(key)))
+        self.replies.append(Reply(prefix + self.say(IdentityStep(step).prompt)))
 
     def flow_identity(self, flow: Flow) -> bool:
         verifier = self.s.verifier
         text = self.m.text
-        if flow.step == "numero":
+        if flow.step == IdentityStep.NUMBER:
             number = words.member_number(text)
             if number is None:
                 return self.digress(flow, "identite.pas_un_numero")
             flow.data["numero"] = number
-            flow.step, flow.misses, flow.off_topic = "naissance", 0, 0
-            self.ask_identity("naissance")
+            flow.step, flow.misses, flow.off_topic = IdentityStep.BIRTH_DATE, 0, 0
+            self.ask_identity(IdentityStep.BIRTH_DATE)
             return True
-        if flow.step in ("naissance", "prenom"):
-            if flow.step == "naissance" and not parse_birth_date(text):
+        if flow.step in (IdentityStep.BIRTH_DATE, IdentityStep.FIRST_NAME):
+            if flow.step == IdentityStep.BIRTH_DATE and not parse_birth_date(text):
                 return self.digress(flow, "identite.pas_une_date")
             phone = phone_of_sender(self.m.sender)
             if phone:
-                typed = flow.data.get("date", text) if flow.step == "prenom" else text
-                outcome = verifier.by_sms(phone, typed, first_name=text if flow.step == "prenom" else None)
+                first_name = flow.step == IdentityStep.FIRST_NAME
+                typed = flow.data.get("date", text) if first_name else text
+                outcome = verifier.by_sms(phone, typed, first_name=text if first_name else None)
                 if outcome.status == "ask_first_name":
                     flow.data["date"] = text
-                    flow.step = "prenom"
-                    self.ask_identity("prenom")
+                    flow.step = IdentityStep.FIRST_NAME
+                    self.ask_identity(IdentityStep.FIRST_NAME)
                     return True
             else:
                 outcome, delivery = verifier.start_web(self.m.sender, str(flow.data.get("numero", "")), text)
@@ -332,19 +336,19 @@ class _Turn:
                     if delivery:  # send_code texts it in the background: a match answers as fast as a miss
                         member_coop = self.s.content.coop(delivery.coop).id
                         self.s.send_code(delivery.phone, self.say("identite.sms_code", code=delivery.code), member_coop)
-                    flow.step, flow.misses, flow.off_topic = "code", 0, 0
-                    self.ask_identity("code")
+                    flow.step, flow.misses, flow.off_topic = IdentityStep.CODE, 0, 0
+                    self.ask_identity(IdentityStep.CODE)
                     return True
             return self.identity_outcome(flow, outcome.status, outcome.member)
-        if flow.step == "code":
+        if flow.step == IdentityStep.CODE:
             typed = words.code(text)
             if typed is None:
                 return self.digress(flow, "identite.pas_un_code")
             outcome = verifier.finish_web(self.m.sender, typed)
             if outcome.status == "expired":
                 self.reply("identite.code_expire")
-                flow.step, flow.data = "numero", {}
-                self.ask_identity("numero")
+                flow.step, flow.data = IdentityStep.NUMBER, {}
+                self.ask_identity(IdentityStep.NUMBER)
                 return True
             return self.identity_outcome(flow, outcome.status, outcome.member)
         return False
@@ -366,25 +370,25 @@ class _Turn:
             self.reply("identite.refusee_appeler")
             self.end_request()
             return True
-        if flow.step == "code":
+        if flow.step == IdentityStep.CODE:
             self.reply("identite.code_refuse")
         else:
             self.reply("identite.refusee")
             if not phone_of_sender(self.m.sender):
-                flow.step, flow.data = "numero", {}
+                flow.step, flow.data = IdentityStep.NUMBER, {}
             self.ask_identity(flow.step)
         return True
 
     # --- summary for the clinician
     def ask_summary(self, step: str, prefix: str = "") -> None:
-        if step == "pour_qui":
+        if step == SummaryStep.FOR_WHOM:
             choices = (
                 (self.say("motif.choix_moi"), "pour moi"),
                 (self.say("motif.choix_enfant"), "pour un enfant"),
                 (self.say("motif.choix_autre"), "pour une autre personne"),
             )
             self.replies.append(Reply(prefix + self.say("motif.pour_qui"), choices))
-        elif step == "age":
+        elif step == SummaryStep.AGE:
             key = "motif.age_enfant" if self.state.request and self.state.request.for_whom == "enfant" else "motif.age"
             self.replies.append(Reply(prefix + self.say(key)))
         else:
@@ -393,18 +397,18 @@ class _Turn:
     def flow_summary(self, flow: Flow) -> bool:
         request = self.state.request
         assert request is not None
-        if flow.step == "pour_qui":
+        if flow.step == SummaryStep.FOR_WHOM:
             whom = words.for_whom(self.m.text)
             if whom is None:
                 return self.digress(flow)
             request.for_whom = whom
-            flow.step = "depuis" if whom == "moi" else "age"
-        elif flow.step == "age":
+            flow.step = SummaryStep.SINCE if whom == "moi" else SummaryStep.AGE
+        elif flow.step == SummaryStep.AGE:
             age = words.age(self.m.text)
             if age is None:
                 return self.digress(flow, "motif.pas_un_age")
             request.age = age
-            flow.step = "depuis"
+            flow.step = SummaryStep.SINCE
         else:
             since = words.since(self.m.text)
             if since is None:
@@ -465,7 +469,7 @@ class _Turn:
         if member is None or state is None:
             self.state.flow = None
             return False
-        if booking_flow.wants(self.m.text) == "lister" and self.answer_aside():
+        if booking_flow.wants(self.m.text) == booking_flow.BookingRequest.LIST and self.answer_aside():
             flow.off_topic += 1
             self.reask(flow, again=True)
             return True
@@ -484,7 +488,8 @@ class _Turn:
                 self.calendar_link()
             self.end_request()
         else:
-            name = "mes_rdv" if result.state.step in ("liste", "action") else "rdv"
+            managing = result.state.step in (booking_flow.BookingStep.LIST, booking_flow.BookingStep.ACTION)
+            name = FlowName.MY_BOOKINGS if managing else FlowName.BOOKING
             self.state.flow = Flow(name, result.state.step, result.state.to_slot())
 
     def calendar_link(self) -> None:
@@ -521,20 +526,22 @@ class _Turn:
         if act == "pourquoi":
             self.explain()
             return
-        if act in ("donnees_voir", "donnees_effacer"):
-            self.start_request(act, "", announce=False)
+        if act in (Goal.SEE_DATA, Goal.ERASE_DATA):  # the intents are named after their goals
+            self.start_request(Goal(act), "", announce=False)
             return
         bookings = booking_flow.wants(text)
         if bookings is not None or act == "mes_rendez_vous":
             self.answer_booking_question()
-            self.start_request("mes_rdv", "", announce=False, detail=bookings or "lister")
+            self.start_request(
+                Goal.MY_BOOKINGS, "", announce=False, bookings=bookings or booking_flow.BookingRequest.LIST
+            )
             return
         if words.said(text) in ("annuler", "annule", "cancel") and self.cancel_reminded():
             return
         need = triage.disposition if triage.disposition in CARE else ""
         asked = "demande_personne" in triage.said
         if act == "demander_humain" or asked:
-            self.start_request("relais", "clinicien", announce=need == "clinicien" and not asked)
+            self.start_request(Goal.HANDOFF, "clinicien", announce=need == "clinicien" and not asked)
             return
         if need:
             topic = self.answer_for_care(need)
@@ -542,7 +549,7 @@ class _Turn:
                 self.answer(topic)  # "je fais quoi?", "comment renouveler?": the answer, then the person
                 self.offer_care(need)
                 return
-            goal = "relais" if need == "clinicien" else "rdv"
+            goal = Goal.HANDOFF if need == "clinicien" else Goal.BOOKING
             self.start_request(goal, need, announce=True)
             return
         if act == "prendre_rendez_vous" or booking_flow.wants_new(text):
@@ -556,7 +563,7 @@ class _Turn:
                 self.offer_care("consultation")
                 return
             self.answer_booking_question()
-            self.start_request("rdv", need or "consultation", announce=False)
+            self.start_request(Goal.BOOKING, need or "consultation", announce=False)
             return
         if act in ("saluer", "remercier", "au_revoir"):
             self.answer(act)
@@ -571,7 +578,7 @@ class _Turn:
 
     def remind_emergency(self) -> None:
         level = self.state.warned
-        if level in EMERGENCIES:
+        if is_emergency(level):
             self.reply(f"rappel.{level}")  # a reminder, not the answer itself: an SMS opt-out holds it back
 
     def best_topic(self) -> str | None:
@@ -639,9 +646,9 @@ class _Turn:
     def choose_offered(self, topic: str) -> None:
         self.state.offered = []
         if topic == "personne":
-            self.start_request("relais", "clinicien", announce=False)
+            self.start_request(Goal.HANDOFF, "clinicien", announce=False)
         elif topic == "rdv":
-            self.start_request("rdv", "consultation", announce=False)
+            self.start_request(Goal.BOOKING, "consultation", announce=False)
         else:
             self.answer(topic)
 
@@ -651,7 +658,7 @@ class _Turn:
         if self.state.misunderstood >= 2:
             self.state.misunderstood = 0
             self.reply("incompris.relais")
-            self.start_request("relais", "clinicien", announce=False, reason={"source": "incompris"})
+            self.start_request(Goal.HANDOFF, "clinicien", announce=False, reason={"source": "incompris"})
             return
         ranked = [m for m in self.s.answers.rank(self.m.text, CHOICES_SHOWN) if m.topic in self.s.content.answers]
         topics = [m.topic for m in ranked][:CHOICES_SHOWN]
@@ -681,7 +688,7 @@ class _Turn:
         """ANNULER in answer to a reminder cancels the booking that reminder was about."""
         booking_id = self.s.reminders.booking_for(self.m.sender)
         booking = self.s.bookings.get(booking_id) if booking_id else None
-        if booking is None or booking.conversation != self.m.sender or booking.status != "confirme":
+        if booking is None or booking.conversation != self.m.sender or booking.status != BookingStatus.CONFIRMED:
             return False
         result = booking_flow.cancel_reminded(booking, self.desk())
         self.replies.extend(result.replies)
@@ -689,7 +696,7 @@ class _Turn:
 
     # ------------------------------------------------------------------ requests and the gate
     def start_request(
-        self, goal: str, need: str, announce: bool, detail: str = "", reason: dict[str, Any] | None = None
+        self, goal: Goal, need: str, announce: bool, bookings: str = "", reason: dict[str, Any] | None = None
     ) -> None:
         """A new need: it replaces whatever request was open (its answers do not carry over)."""
         triage = self.m.triage
@@ -698,19 +705,18 @@ class _Turn:
             goal=goal,
             need=need,
             reason=reason if reason is not None else dict(triage.record),
-            complaint=self.m.text[:500] if goal in ("relais", "rdv") else "",
+            complaint=self.m.text[:500] if goal in HEALTH_GOALS else "",
+            bookings=bookings,
         )
-        if detail:
-            self.state.request.reason = {**self.state.request.reason, "demande": detail}
         self.outcome.end_episode = False
         if announce and need in CARE:
             self.reply(f"triage.{need}")
-        if goal in ("relais", "rdv") and triage.ask_red_flags and not self.state.request.red_flags_asked:
+        if goal in HEALTH_GOALS and triage.ask_red_flags and not self.state.request.red_flags_asked:
             self.state.request.red_flags_asked = True
-            self.state.flow = Flow("alarme")
+            self.state.flow = Flow(FlowName.RED_FLAGS)
             self.ask_red_flags()
             return
-        if goal in ("mes_rdv", "donnees_voir", "donnees_effacer") and not self.member_number:
+        if goal in (Goal.MY_BOOKINGS, Goal.SEE_DATA, Goal.ERASE_DATA) and not self.member_number:
             self.reply("identite.avant_personnel")
         self.advance()
 
@@ -719,9 +725,9 @@ class _Turn:
         request = self.state.request
         if request is None:
             return
-        health = request.goal in ("relais", "rdv")
+        health = request.goal in HEALTH_GOALS
         if health and not self.s.consents.current(self.m.sender, self.s.consent_notice):
-            self.state.flow = Flow("consentement")
+            self.state.flow = Flow(FlowName.CONSENT)
             self.ask_consent()
             return
         if not self.member_number:
@@ -731,7 +737,7 @@ class _Turn:
                 self.outcome.member = vouched
             else:
                 first = self.identity_steps()[0]
-                self.state.flow = Flow("identite", first)
+                self.state.flow = Flow(FlowName.IDENTITY, first)
                 self.ask_identity(first)
                 return
         member = self.s.registry.get(self.member_number)
@@ -746,38 +752,39 @@ class _Turn:
                 self.end_request()
                 return
             if not request.for_whom:
-                self.state.flow = Flow("motif", "pour_qui")
-                self.ask_summary("pour_qui")
+                self.state.flow = Flow(FlowName.SUMMARY, SummaryStep.FOR_WHOM)
+                self.ask_summary(SummaryStep.FOR_WHOM)
                 return
             if request.for_whom != "moi" and not request.age:
-                self.state.flow = Flow("motif", "age")
-                self.ask_summary("age")
+                self.state.flow = Flow(FlowName.SUMMARY, SummaryStep.AGE)
+                self.ask_summary(SummaryStep.AGE)
                 return
             if not request.since:
-                self.state.flow = Flow("motif", "depuis")
-                self.ask_summary("depuis")
+                self.state.flow = Flow(FlowName.SUMMARY, SummaryStep.SINCE)
+                self.ask_summary(SummaryStep.SINCE)
                 return
         self.fulfil(member)
 
     def fulfil(self, member: Member) -> None:
         request = self.state.request
         assert request is not None
-        if request.goal == "relais":
+        if request.goal == Goal.HANDOFF:
             self.open_ticket(member)
-        elif request.goal == "rdv":
+        elif request.goal == Goal.BOOKING:
             self.reply("motif.recu")
             result = booking_flow.start(request.need if request.need in CARE else "consultation", self.desk())
             self.after_booking_step(result)
-        elif request.goal == "mes_rdv":
+        elif request.goal == Goal.MY_BOOKINGS:
             booking_member = self.booking_member()
-            detail = str(request.reason.get("demande") or "lister")
+            # A request stored before `bookings` carried it in its reason, as "demande".
+            detail = request.bookings or str(request.reason.get("demande") or booking_flow.BookingRequest.LIST)
             if booking_member is not None:
                 self.after_booking_step(booking_flow.listing(booking_member, self.desk(), detail))
-        elif request.goal == "donnees_voir":
+        elif request.goal == Goal.SEE_DATA:
             holdings = self.s.data_rights.holdings(self.m.sender, member, self.m.now)
             self.replies.append(Reply(data_summary(member, holdings, self.s.retention_days, self.say)))
             self.end_request()
-        elif request.goal == "donnees_effacer":
+        elif request.goal == Goal.ERASE_DATA:
             self.s.data_rights.erase(self.m.sender, member)
             self.reply("donnees.effacees")
             self.outcome.erase = True
@@ -818,7 +825,7 @@ class _Turn:
             self.reply("relais.personne")
             desk.mark_wait_notice(ticket.id)
         self.outcome.handoff = ticket.id
-        self.state.flow = Flow("attente")
+        self.state.flow = Flow(FlowName.WAITING)
 
     def yes_no(self) -> tuple[tuple[str, str], ...]:
         return ((self.say("commun.oui"), "oui"), (self.say("commun.non"), "non"))

@@ -11,16 +11,62 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from bot.language import FRENCH
+
+
+class Goal(StrEnum):
+    """What a request is for; the value is what the `dialogue` slot stores."""
+
+    HANDOFF = "relais"  # a clinician now
+    BOOKING = "rdv"  # a teleconsultation
+    MY_BOOKINGS = "mes_rdv"
+    SEE_DATA = "donnees_voir"
+    ERASE_DATA = "donnees_effacer"
+
+
+class FlowName(StrEnum):
+    """The question the bot waits an answer to; the value is what the `dialogue` slot stores."""
+
+    RED_FLAGS = "alarme"
+    CONSENT = "consentement"  # the gate before anything clinical: consent,
+    IDENTITY = "identite"  # identity (IdentityStep),
+    SUMMARY = "motif"  # then the summary for the clinician (SummaryStep)
+    BOOKING = "rdv"  # bot/booking_flow.py (BookingStep)
+    MY_BOOKINGS = "mes_rdv"
+    WAITING = "attente"  # for the clinician, once the ticket is open
+
+
+class IdentityStep(StrEnum):
+    """The gate's identity questions: by SMS the birth date (and a first name when a family shares the
+    phone); on the web the member number, the birth date, then a code sent by SMS."""
+
+    NUMBER = "numero"
+    BIRTH_DATE = "naissance"
+    FIRST_NAME = "prenom"
+    CODE = "code"
+
+    @property
+    def prompt(self) -> str:
+        """The content key of the step's question (content/texts.yml)."""
+        return f"identite.{self.value}"
+
+
+class SummaryStep(StrEnum):
+    """The gate's last questions, for the clinician: for whom, their age (not the member's), since when."""
+
+    FOR_WHOM = "pour_qui"
+    AGE = "age"
+    SINCE = "depuis"
 
 
 @dataclass
 class Request:
     """One need, from the moment it is expressed until it is met, abandoned or replaced."""
 
-    goal: str  # relais (a clinician now), rdv (a teleconsultation), mes_rdv, donnees_voir, donnees_effacer
+    goal: str  # a Goal value
     need: str = ""  # the disposition behind it: clinicien, consultation, urgence
     reason: dict[str, Any] = field(default_factory=dict)  # the triage record (ids and numbers only)
     complaint: str = ""  # the member's own words, for the clinician
@@ -28,14 +74,15 @@ class Request:
     age: str = ""
     since: str = ""
     red_flags_asked: bool = False
+    bookings: str = ""  # mes_rdv: what the member wants done with their bookings (a BookingRequest value)
 
 
 @dataclass
 class Flow:
     """The question the bot asked and waits an answer to."""
 
-    name: str  # alarme, consentement, identite, motif, rdv, mes_rdv
-    step: str = ""
+    name: str  # a FlowName value
+    step: str = ""  # an IdentityStep, SummaryStep or BookingStep value
     data: dict[str, Any] = field(default_factory=dict)
     off_topic: int = 0  # off-topic answers in a row: at two, the flow lets go
     misses: int = 0  # answers that were not what was asked

@@ -25,6 +25,11 @@ class Disposition(str, Enum):
         """Urgency level used for scoring: clinicien and consultation share one level."""
         return _LEVEL[self]
 
+    @property
+    def is_emergency(self) -> bool:
+        """911, crise and urgence: emergency help is told before anything else, and cuts every queue."""
+        return self in _EMERGENCIES
+
     @classmethod
     def parse(cls, value: str) -> Disposition:
         """Read a disposition code such as '911' or 'crise'."""
@@ -34,6 +39,7 @@ class Disposition(str, Enum):
             raise ValueError(f"unknown disposition {value!r}") from None
 
 
+_EMERGENCIES = frozenset({Disposition.NEUF_UN_UN, Disposition.CRISE, Disposition.URGENCE})
 _RANK = {
     Disposition.INFO: 0,
     Disposition.CONSULTATION: 1,
@@ -50,6 +56,14 @@ _LEVEL = {
     Disposition.CRISE: 3,
     Disposition.NEUF_UN_UN: 4,
 }
+
+
+def is_emergency(code: str) -> bool:
+    """Whether a disposition code as stored ("911", "crise"...) is an emergency; any other text is not."""
+    try:
+        return Disposition(code).is_emergency
+    except ValueError:
+        return False
 
 
 def most_urgent(*dispositions: Disposition | None) -> Disposition:
