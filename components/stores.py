@@ -9,9 +9,12 @@ needs and no more work per turn:
 - beside it, a small hash: how many events, where the current session starts, where the last
   member messages are, and the slots' values after the last turn.
 
-A turn reads only the current session's recent events: those since the TAIL_MEMBER_MESSAGES-th
-last member message (the triage episode needs the last eight), preceded by the slots' values
-as SlotSet events, so the tracker's state is the same as with the whole session. The whole
+A turn reads only what it needs of the current session: every event of the last FULL_TURNS member
+turns (the action reads the triage record of the message before), preceded by the slots' values
+as SlotSet events, so the tracker's state is the same as with the whole session; and before those,
+the member messages alone back to the TAIL_MEMBER_MESSAGES-th last (the triage episode reads its
+eight messages as one story), fetched by their positions. So message 300 of a conversation reads
+about as many events as message 10. The whole
 history stays readable (`retrieve_full_tracker`: the console's transcript, Rasa's HTTP API) and
 expires with the retention period (`record_exp`, Law 25), as it did before.
 """
@@ -37,6 +40,8 @@ speedups.install()
 KEY_PREFIX = "coopsante"  # Rasa ignores prefixes that are not alphanumeric
 # Member messages a turn reads back: the triage episode keeps eight earlier turns, plus this one.
 TAIL_MEMBER_MESSAGES = 10
+# Member turns read back whole, with the bot's answers and the slots they set.
+FULL_TURNS = 2
 # Positions of member messages remembered in the hash (more than the tail needs).
 KEPT_POSITIONS = 2 * TAIL_MEMBER_MESSAGES
 # What a tracker read from this store remembers: events that came from the store (so that
@@ -137,16 +142,22 @@ class ProjectRedisTrackerStore(RedisTrackerStore):
         state = self._state(sender_id) or self._upgrade(sender_id)
         if not state:
             return None
-        members = state["members"]
-        start = state["session"]
-        if len(members) >= TAIL_MEMBER_MESSAGES:
-            start = max(start, members[-TAIL_MEMBER_MESSAGES])
-        raw = self.red.lrange(self._events_key(sender_id), start, -1)
+        session = state["session"]
+        members = [p for p in state["members"] if p >= session][-TAIL_MEMBER_MESSAGES:]
+        start = members[-FULL_TURNS] if len(members) >= FULL_TURNS else session
+        earlier = [p for p in members if p < start]
+        key = self._events_key(sender_id)
+        pipe = self.red.pipeline(transaction=False)
+        pipe.lrange(key, start, -1)
+        for position in earlier:
+            pipe.lindex(key, position)
+        raw, *earlier_raw = pipe.execute()
         events = [json.loads(e) for e in raw]
-        if start > state["session"] and events:
+        if start > session and events:
             timestamp = events[0].get("timestamp")
             values = [SlotSet(name, value, timestamp=timestamp).as_dict() for name, value in state["slots"].items()]
             events = values + events
+        events = [json.loads(e) for e in earlier_raw if e] + events
         return self._tracker(sender_id, events, state["count"])
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:

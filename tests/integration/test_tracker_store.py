@@ -15,7 +15,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_keys import STATE_PREFIX, TRACKER_PREFIX, tracker_keys
-from components.stores import TAIL_MEMBER_MESSAGES, ProjectRedisTrackerStore
+from components.stores import FULL_TURNS, TAIL_MEMBER_MESSAGES, ProjectRedisTrackerStore
 from tests.conftest import ROOT
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -64,7 +64,12 @@ def test_a_long_conversation_reads_back_its_recent_turns_with_every_slot(store: 
     assert read.get_slot("coop") == "coop-des-laurentides"  # set at turn 5, long before the tail
     texts = [e.text for e in read.events if isinstance(e, UserUttered)]
     assert texts == [f"message {n}" for n in range(60 - TAIL_MEMBER_MESSAGES, 60)]
-    assert len(read.events) < 100 < len(full.events) == 3 + 60 * 6 + 1  # every event of every turn, once
+    # Earlier member messages alone, then the slots, then the last FULL_TURNS turns whole.
+    with_values = sum(1 for value in tracker.current_slot_values().values() if value is not None)
+    assert len(read.events) == TAIL_MEMBER_MESSAGES - FULL_TURNS + with_values + 6 * FULL_TURNS
+    assert len(full.events) == 3 + 60 * 6 + 1  # every event of every turn, once
+    reasons = [e.value for e in read.events if isinstance(e, SlotSet) and e.key == "triage_raison"]
+    assert reasons[-2:] == [{"n": 58}, {"n": 59}]  # "pourquoi?" reads the record of the message before
     assert read.latest_message.text == "message 59" and read.latest_action_name == "action_listen"
 
 
