@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 from bot.handoff import HandoffDesk
 from bot.metrics import METRICS
 from bot.records.database import shared_engine
+from bot.redis_clients import sync_client
 from bot.settings import load_settings
 
 
@@ -33,7 +34,7 @@ class MetricsInput(InputChannel):
     @cached_property
     def desk(self) -> HandoffDesk:
         settings = load_settings()
-        client = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=2)
+        client = sync_client(settings.redis_url, socket_timeout=2)
         return HandoffDesk(shared_engine(settings.database_url), client)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

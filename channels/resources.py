@@ -9,12 +9,13 @@ from sqlalchemy.engine import Engine
 
 from bot.content import Content, load_content
 from bot.records.database import shared_engine
+from bot.redis_clients import sync_client
 from bot.settings import load_settings
 
 
 @cache
 def redis_client() -> redis.Redis[str]:
-    return redis.Redis.from_url(load_settings().redis_url, decode_responses=True)
+    return sync_client()
 
 
 def engine() -> Engine:
