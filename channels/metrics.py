@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import Any
@@ -43,7 +44,7 @@ class MetricsInput(InputChannel):
         @metrics.route("/", methods=["GET"])
         async def exposition(_: Request) -> HTTPResponse:
             try:
-                text = METRICS.exposition(self.desk)
+                text = await asyncio.to_thread(METRICS.exposition, self.desk)  # PostgreSQL and Redis
             except (redis.RedisError, sqlalchemy.exc.SQLAlchemyError):
                 text = METRICS.exposition(None)  # the counters still; the queue when the stores are back
             return response.text(text, content_type="text/plain; version=0.0.4; charset=utf-8")
