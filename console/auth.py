@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.clinicians import AsyncSessions
 from console import pages
-from console.shared import ACCOUNTS, AUDIT, DESK, SETTINGS, html_page, session_of
+from console.shared import ACCOUNTS, AUDIT, LIVE, SETTINGS, html_page, off_duty, session_of
 
 COOKIE = "coopsante_console"
 PRE_COOKIE = "coopsante_console_pre"  # binds the login form's CSRF token, before any session
@@ -55,7 +56,7 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
             if not request.app[ACCOUNTS].pre_session_matches(request.cookies.get(PRE_COOKIE, ""), sent):
                 return web.Response(status=403, text="Jeton de sécurité invalide: rechargez la page.")
         return await handler(request)
-    session = request.app[ACCOUNTS].session(request.cookies.get(COOKIE, ""))
+    session = await AsyncSessions(request.app[LIVE]).session(request.cookies.get(COOKIE, ""))
     if session is None:
         if request.method == "GET" and not request.path.startswith("/flux/"):
             raise web.HTTPSeeOther("/connexion")
@@ -120,8 +121,8 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     session = session_of(request)
-    request.app[ACCOUNTS].log_out(session.token)
-    request.app[DESK].off_duty(session.clinician.email, session.clinician.coops)
+    await asyncio.to_thread(request.app[ACCOUNTS].log_out, session.token)
+    await off_duty(request, session.clinician)
     response = web.HTTPSeeOther("/connexion")
     response.del_cookie(COOKIE, path="/")
     raise response

@@ -35,7 +35,9 @@ from console.shared import (
     RULES,
     clinical,
     event_stream,
+    heartbeat,
     html_page,
+    off_duty,
     respond,
     session_of,
     still_valid,
@@ -125,11 +127,11 @@ async def ticket_stream(request: web.Request) -> web.StreamResponse:
     stream = await event_stream(request)
     try:
         while True:
-            current = still_valid(request, session)
+            current = await still_valid(request, session)
             if current is None or not sees_ticket(current.clinician, ticket):
                 await stream.write(b"event: fin\ndata: {}\n\n")
                 break
-            desk.heartbeat(current.clinician.email, current.clinician.coops)
+            await heartbeat(request, current.clinician)
             entries = await asyncio.to_thread(desk.wait_thread, ticket.id, after, THREAD_WAIT_MS)
             for entry in entries:
                 after = entry["id"]
@@ -139,7 +141,7 @@ async def ticket_stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
-        desk.off_duty(session.clinician.email, session.clinician.coops)
+        await off_duty(request, session.clinician)
     return stream
 
 
