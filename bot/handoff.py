@@ -19,6 +19,7 @@ book). A ticket a clinician holds stays until they close it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
@@ -329,6 +330,15 @@ class HandoffDesk:
         ).all()
         return [_entry(row) for row in rows]
 
+    def position(self, ticket_id: str, after: str) -> int:
+        """The message id a thread position ("-", "$" or an id) stands for."""
+        with self.engine.connect() as connection:
+            return self._after(connection, ticket_id, after)
+
+    def entries_after(self, ticket_id: str, position: int, count: int = 100) -> list[dict[str, str]]:
+        with self.engine.connect() as connection:
+            return self._entries(connection, ticket_id, position, count)
+
     def wait_thread(self, ticket_id: str, after: str, timeout_ms: int) -> list[dict[str, str]]:
         """New thread entries after `after`, waiting up to `timeout_ms` for one (for live views).
 
@@ -339,11 +349,9 @@ class HandoffDesk:
         try:
             wake.subscribe(WAKE + ticket_id)
             wake.get_message(timeout=1.0)  # the subscription's confirmation: from here on, nothing is missed
-            with self.engine.connect() as connection:
-                position = self._after(connection, ticket_id, after)
+            position = self.position(ticket_id, after)
             while True:
-                with self.engine.connect() as connection:
-                    entries = self._entries(connection, ticket_id, position, 100)
+                entries = self.entries_after(ticket_id, position)
                 remaining = deadline - time.monotonic()
                 if entries or remaining <= 0:
                     return entries
@@ -470,6 +478,27 @@ def count_on_duty(pipe: Any, coops: Iterable[str]) -> Any:
 def on_duty_count(replies: Iterable[Any]) -> int:
     """Clinicians on duty in `count_on_duty`'s replies (one clinician of several coops counts once)."""
     return len({str(c) for found in replies for c in found})
+
+
+async def wait_thread_async(
+    desk: HandoffDesk, live: Any, ticket_id: str, after: str, timeout_ms: int
+) -> list[dict[str, str]]:
+    """`HandoffDesk.wait_thread` for an event loop: the wake-up channel over `live`, a `redis.asyncio`
+    client, and each PostgreSQL read in a thread; no thread is held while it waits."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    wake = live.pubsub()
+    try:
+        await wake.subscribe(WAKE + ticket_id)
+        await wake.get_message(timeout=1.0)  # the subscription's confirmation: from here on, nothing is missed
+        position = await asyncio.to_thread(desk.position, ticket_id, after)
+        while True:
+            entries = await asyncio.to_thread(desk.entries_after, ticket_id, position, 100)
+            remaining = deadline - time.monotonic()
+            if entries or remaining <= 0:
+                return entries
+            await wake.get_message(timeout=remaining)
+    finally:
+        await wake.close()
 
 
 def import_from_redis(redis: Any, engine: Engine) -> int:

@@ -20,7 +20,7 @@ from bot.availability import QUEBEC, Slot
 from bot.booking_flow import booking_message, language_of
 from bot.bookings import Booking
 from bot.clinicians import Clinician
-from bot.handoff import OUTCOMES, Ticket
+from bot.handoff import OUTCOMES, Ticket, wait_thread_async
 from console import pages
 from console.access import clean_reason, needs_break_glass, sees_ticket
 from console.delivery import resume_events
@@ -32,6 +32,7 @@ from console.shared import (
     CONTENT,
     DELIVERY,
     DESK,
+    LIVE,
     PROMPTS,
     RULES,
     clinical,
@@ -147,7 +148,7 @@ async def ticket_stream(request: web.Request) -> web.StreamResponse:
                 await stream.write(b"event: fin\ndata: {}\n\n")
                 break
             await heartbeat(request, current.clinician)
-            entries = await asyncio.to_thread(desk.wait_thread, ticket.id, after, THREAD_WAIT_MS)
+            entries = await wait_thread_async(desk, request.app[LIVE], ticket.id, after, THREAD_WAIT_MS)
             for entry in entries:
                 after = entry["id"]
                 await stream.write(f"event: fil\ndata: {json.dumps(entry, ensure_ascii=False)}\n\n".encode())
