@@ -57,3 +57,13 @@ def test_the_async_client_times_out_on_a_silent_server(silent_server: str) -> No
         return time.monotonic() - started
 
     assert asyncio.run(ask()) < 5
+
+
+def test_the_tracker_store_uses_the_factory_client() -> None:
+    """Rasa's RedisTrackerStore builds a client without a socket timeout; the project's store replaces it."""
+    from rasa.shared.core.domain import Domain
+
+    from components.stores import ProjectRedisTrackerStore
+
+    store = ProjectRedisTrackerStore(Domain.empty())
+    assert store.red.connection_pool.connection_kwargs["socket_timeout"] == SOCKET_TIMEOUT_SECONDS
