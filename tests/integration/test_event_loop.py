@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import urllib.parse
+import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -58,10 +61,7 @@ class SlowProxy:
         self._ready.set()
         self.loop.run_forever()
         server.close()
-        pending = asyncio.all_tasks(self.loop)
-        for task in pending:
-            task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.run_until_complete(_cancel_others())
         self.loop.close()
 
     async def _serve(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
@@ -79,11 +79,87 @@ class SlowProxy:
         )
 
 
+async def _cancel_others() -> None:
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+
+
 @pytest.fixture
 def slow_redis_url(redis_url: str) -> Iterator[str]:
     host, port = redis_url.removeprefix("redis://").split("/")[0].split(":")
     with SlowProxy((host, int(port)), DELAY) as proxy:
         yield f"redis://127.0.0.1:{proxy.port}/0"
+
+
+class Ticker:
+    """Measures the event loop's longest stall: a task that wakes every 20 ms."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = [0.0]
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Ticker:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _tick(self) -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            self.gaps.append(now - last)
+            last = now
+
+
+def test_a_slow_redis_does_not_stall_the_sms_webhook(slow_redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook's dedupe and the member's turn (opt-out, numbered choices) wait on Redis; the loop does not."""
+    from rasa.core.channels.channel import UserMessage
+    from twilio.request_validator import RequestValidator
+
+    from channels import resources
+    from channels.sms import SmsInput
+
+    twilio = TwilioSettings("AC" + "0" * 32, "a" * 32, "+15145550000", public_base_url="https://coop.example")
+    form = {"MessageSid": "SM" + uuid.uuid4().hex, "From": "+18195550199", "To": "+15145550000", "Body": "allo"}
+    signature = RequestValidator(twilio.auth_token).compute_signature(f"{twilio.public_base_url}/webhook", form)
+    request = SimpleNamespace(
+        body=urllib.parse.urlencode(form).encode(),
+        headers={"X-Twilio-Signature": signature},
+        path="/webhook",
+        query_string="",
+    )
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    async def scenario() -> None:
+        live = async_client(slow_redis_url)
+        monkeypatch.setattr(resources, "live_redis", lambda: live)
+        channel = SmsInput(twilio)
+        routes = channel.blueprint(on_new_message)._future_routes
+        webhook: Any = next(r.handler for r in routes if r.uri == "/webhook")
+        assert channel.content.coops and channel.texts  # loaded once per process, before the first message
+        try:
+            async with Ticker() as ticker:
+                started = time.monotonic()
+                answer = await webhook(request)
+                answered = time.monotonic() - started
+                await asyncio.gather(*channel._tasks)  # the member's turn, after the answer
+            assert answer.status == 200 and answered >= DELAY  # the dedupe waited on the proxy
+            assert [m.text for m in received] == ["allo"]
+            assert max(ticker.gaps) < DELAY / 2, f"the event loop stalled for {max(ticker.gaps):.2f} s"
+        finally:
+            await live.close()
+
+    asyncio.run(scenario())
 
 
 def test_a_slow_redis_does_not_stall_the_console(
