@@ -61,6 +61,21 @@ def test_the_queue_is_urgent_first_then_oldest(database: Any, redis_client: Any)
     assert [t.id for t in desk.queue()] == [urgent.id, new.id, old.id]
 
 
+def test_the_board_is_the_queue_and_the_clinicians_tickets_in_one_read(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client)
+    opened = [
+        desk.open(ticket(d, conversation=c)) for d, c in (("clinicien", "a"), ("urgence", "b"), ("clinicien", "c"))
+    ]
+    mine = [desk.open(ticket(conversation=c)) for c in ("d", "e")]
+    theirs = desk.open(ticket(conversation="f"))
+    for held in [*mine, theirs]:
+        desk.claim(held.id, "autre@coop.example" if held is theirs else "inf@coop.example", "Inf")
+    desk.member_said(opened[2].id, "j'ai mal à la poitrine", emergency=True)
+    waiting, claimed = desk.board("inf@coop.example")
+    assert waiting == desk.queue() and [t.id for t in waiting] == [opened[1].id, opened[2].id, opened[0].id]
+    assert claimed == desk.claimed_by("inf@coop.example") and [t.id for t in claimed] == [t.id for t in mine]
+
+
 def test_exactly_one_of_many_clinicians_gets_a_ticket(database: Any, redis_client: Any) -> None:
     desk = HandoffDesk(database, redis_client)
     opened = desk.open(ticket())
