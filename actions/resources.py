@@ -24,6 +24,7 @@ from bot.member_store import MemberRegistry
 from bot.otp import OneTimeCodes
 from bot.privacy import DataRights
 from bot.records.database import shared_engine
+from bot.redis_clients import sync_client
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
@@ -58,7 +59,7 @@ def consent_notice(content_dir: Path) -> ConsentNotice:
 
 @cache
 def redis_client() -> redis.Redis[str]:
-    return redis.Redis.from_url(load_settings().redis_url, decode_responses=True, socket_timeout=10)
+    return sync_client()
 
 
 @cache

@@ -179,6 +179,26 @@ class Session:
     clinician: Clinician
 
 
+def _token_shape(token: str) -> bool:
+    return bool(token) and len(token) <= 100
+
+
+@dataclass(frozen=True)
+class AsyncSessions:
+    """`ClinicianAccounts.session` over a `redis.asyncio` client: the check of every console request
+    and of every tick of its live views, on the console's event loop."""
+
+    redis: Any
+
+    async def session(self, token: str) -> Session | None:
+        if not _token_shape(token):
+            return None
+        raw = await self.redis.hgetall(SESSION_KEY + token)
+        account = await self.redis.hgetall(ACCOUNT_KEY + raw["courriel"].strip().lower()) if raw else None
+        clinician = _clinician(account) if account else None
+        return Session(token, raw["csrf"], clinician) if clinician else None
+
+
 def _clinician(raw: dict[str, str]) -> Clinician | None:
     if not raw.get("role"):
         return None
@@ -332,7 +352,7 @@ class ClinicianAccounts:
         return Session(token, csrf, clinician)
 
     def session(self, token: str) -> Session | None:
-        if not token or len(token) > 100:
+        if not _token_shape(token):
             return None
         raw = self.redis.hgetall(SESSION_KEY + token)
         clinician = self.get(raw["courriel"]) if raw else None

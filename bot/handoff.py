@@ -19,6 +19,7 @@ book). A ticket a clinician holds stays until they close it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
@@ -273,6 +274,16 @@ class HandoffDesk:
             "status = :claimed AND claimed_by = :clinician ORDER BY claimed_at, id", clinician=clinician, **_STATUSES
         )
 
+    def board(self, clinician: str) -> tuple[list[Ticket], list[Ticket]]:
+        """`queue()` and `claimed_by(clinician)` in one query: the console's live view, refreshed often."""
+        found = self._select(
+            "status = 'attente' OR (status = 'pris' AND claimed_by = :clinician) ORDER BY created_at, id",
+            clinician=clinician,
+        )
+        waiting = sorted((t for t in found if t.status == "attente"), key=lambda t: t.priority)
+        mine = sorted((t for t in found if t.status == "pris"), key=lambda t: (t.claimed_at, t.id))
+        return waiting, mine
+
     def claim(self, ticket_id: str, clinician: str, clinician_name: str) -> bool:
         """True for the one clinician who gets the ticket; False for everyone else."""
         with self.engine.begin() as connection:
@@ -340,6 +351,15 @@ class HandoffDesk:
         ).all()
         return [_entry(row) for row in rows]
 
+    def position(self, ticket_id: str, after: str) -> int:
+        """The message id a thread position ("-", "$" or an id) stands for."""
+        with self.engine.connect() as connection:
+            return self._after(connection, ticket_id, after)
+
+    def entries_after(self, ticket_id: str, position: int, count: int = 100) -> list[dict[str, str]]:
+        with self.engine.connect() as connection:
+            return self._entries(connection, ticket_id, position, count)
+
     def wait_thread(self, ticket_id: str, after: str, timeout_ms: int) -> list[dict[str, str]]:
         """New thread entries after `after`, waiting up to `timeout_ms` for one (for live views).
 
@@ -350,11 +370,9 @@ class HandoffDesk:
         try:
             wake.subscribe(WAKE + ticket_id)
             wake.get_message(timeout=1.0)  # the subscription's confirmation: from here on, nothing is missed
-            with self.engine.connect() as connection:
-                position = self._after(connection, ticket_id, after)
+            position = self.position(ticket_id, after)
             while True:
-                with self.engine.connect() as connection:
-                    entries = self._entries(connection, ticket_id, position, 100)
+                entries = self.entries_after(ticket_id, position)
                 remaining = deadline - time.monotonic()
                 if entries or remaining <= 0:
                     return entries
@@ -410,29 +428,18 @@ class HandoffDesk:
 
     def heartbeat(self, clinician: str, coops: Iterable[str]) -> None:
         """The clinician has the console open for these coops (their own): on duty for a minute more."""
-        now = time.time()
-        pipe = self.redis.pipeline(transaction=False)
-        for coop in coops:
-            pipe.zadd(ON_DUTY + coop, {clinician: now})
-            pipe.zremrangebyscore(ON_DUTY + coop, "-inf", now - ON_DUTY_SECONDS)
-            pipe.expire(ON_DUTY + coop, ON_DUTY_SECONDS)
-        pipe.execute()
+        beat(self.redis.pipeline(transaction=False), clinician, coops).execute()
 
     def off_duty(self, clinician: str, coops: Iterable[str]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for coop in coops:
-            pipe.zrem(ON_DUTY + coop, clinician)
-        pipe.execute()
+        leave(self.redis.pipeline(transaction=False), clinician, coops).execute()
 
     def on_duty(self, *coops: str) -> int:
         """Clinicians on duty for any of these coops (every coop when none is named): a member of one
         coop is answered live only by that coop's clinicians."""
-        keys = [ON_DUTY + c for c in coops] or list(self.redis.scan_iter(ON_DUTY + "*", count=100))
-        since = time.time() - ON_DUTY_SECONDS
-        pipe = self.redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.zrangebyscore(key, since, "+inf")
-        return len({str(c) for found in pipe.execute() for c in found})
+        named = list(coops) or [
+            _decoded(k).removeprefix(ON_DUTY) for k in self.redis.scan_iter(ON_DUTY + "*", count=100)
+        ]
+        return on_duty_count(count_on_duty(self.redis.pipeline(transaction=False), named).execute())
 
     # --- Retention and erasure ----------------------------------------------------------------------
 
@@ -459,6 +466,61 @@ class HandoffDesk:
         statement = member_statement(f"DELETE FROM handoff_tickets WHERE {MEMBER_MATCH}")
         with self.engine.begin() as connection:
             return int(connection.execute(statement, member_parameters(member_number, phones, conversations)).rowcount)
+
+
+# On duty, as commands queued on a pipeline, blocking or `redis.asyncio` alike (queuing is the same; the
+# caller executes it, or awaits it): the console's live views send a heartbeat and a count in one round trip.
+
+
+def beat(pipe: Any, clinician: str, coops: Iterable[str]) -> Any:
+    """Queue a heartbeat: the clinician is on duty for these coops a minute more (stale entries go)."""
+    now = time.time()
+    for coop in coops:
+        pipe.zadd(ON_DUTY + coop, {clinician: now})
+        pipe.zremrangebyscore(ON_DUTY + coop, "-inf", now - ON_DUTY_SECONDS)
+        pipe.expire(ON_DUTY + coop, ON_DUTY_SECONDS)
+    return pipe
+
+
+def leave(pipe: Any, clinician: str, coops: Iterable[str]) -> Any:
+    """Queue the clinician's leaving duty for these coops."""
+    for coop in coops:
+        pipe.zrem(ON_DUTY + coop, clinician)
+    return pipe
+
+
+def count_on_duty(pipe: Any, coops: Iterable[str]) -> Any:
+    """Queue one read per coop of who is on duty; `on_duty_count` reads the replies."""
+    since = time.time() - ON_DUTY_SECONDS
+    for coop in coops:
+        pipe.zrangebyscore(ON_DUTY + coop, since, "+inf")
+    return pipe
+
+
+def on_duty_count(replies: Iterable[Any]) -> int:
+    """Clinicians on duty in `count_on_duty`'s replies (one clinician of several coops counts once)."""
+    return len({str(c) for found in replies for c in found})
+
+
+async def wait_thread_async(
+    desk: HandoffDesk, live: Any, ticket_id: str, after: str, timeout_ms: int
+) -> list[dict[str, str]]:
+    """`HandoffDesk.wait_thread` for an event loop: the wake-up channel over `live`, a `redis.asyncio`
+    client, and each PostgreSQL read in a thread; no thread is held while it waits."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    wake = live.pubsub()
+    try:
+        await wake.subscribe(WAKE + ticket_id)
+        await wake.get_message(timeout=1.0)  # the subscription's confirmation: from here on, nothing is missed
+        position = await asyncio.to_thread(desk.position, ticket_id, after)
+        while True:
+            entries = await asyncio.to_thread(desk.entries_after, ticket_id, position, 100)
+            remaining = deadline - time.monotonic()
+            if entries or remaining <= 0:
+                return entries
+            await wake.get_message(timeout=remaining)
+    finally:
+        await wake.close()
 
 
 def import_from_redis(redis: Any, engine: Engine) -> int:

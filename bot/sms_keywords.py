@@ -44,8 +44,28 @@ class OptOuts:
 
     def stop(self, phone: str, how: str) -> bool:
         """Record an opt-out; False when the phone had already opted out (confirm only once)."""
-        return bool(self.redis.set(OPT_OUT_KEY + pseudonym(phone), f"{int(time.time())} {how}", nx=True))
+        return bool(self.redis.set(OPT_OUT_KEY + pseudonym(phone), _opt_out_value(how), nx=True))
 
     def resume(self, phone: str) -> bool:
         """Lift an opt-out; False when there was none."""
         return bool(self.redis.delete(OPT_OUT_KEY + pseudonym(phone)))
+
+
+@dataclass(frozen=True)
+class AsyncOptOuts:
+    """`OptOuts` over a `redis.asyncio` client: the same keys, for the SMS channel's event loop."""
+
+    redis: Any
+
+    async def opted_out(self, phone: str) -> bool:
+        return bool(await self.redis.exists(OPT_OUT_KEY + pseudonym(phone)))
+
+    async def stop(self, phone: str, how: str) -> bool:
+        return bool(await self.redis.set(OPT_OUT_KEY + pseudonym(phone), _opt_out_value(how), nx=True))
+
+    async def resume(self, phone: str) -> bool:
+        return bool(await self.redis.delete(OPT_OUT_KEY + pseudonym(phone)))
+
+
+def _opt_out_value(how: str) -> str:
+    return f"{int(time.time())} {how}"

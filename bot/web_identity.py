@@ -59,3 +59,13 @@ class WebIdentities:
     def member(self, session: str) -> str | None:
         value = self.redis.get(KEY + pseudonym(session))
         return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class AsyncWebIdentities:
+    """`WebIdentities` over a `redis.asyncio` client: the same keys, for the web channel's event loop."""
+
+    redis: Any
+
+    async def remember(self, session: str, member_number: str, seconds: int) -> None:
+        await self.redis.set(KEY + pseudonym(session), member_number, ex=max(1, seconds))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from functools import cached_property
 from typing import Any
@@ -16,6 +17,7 @@ from sanic.response import HTTPResponse
 from bot.handoff import HandoffDesk
 from bot.metrics import METRICS
 from bot.records.database import shared_engine
+from bot.redis_clients import sync_client
 from bot.settings import load_settings
 
 
@@ -33,7 +35,7 @@ class MetricsInput(InputChannel):
     @cached_property
     def desk(self) -> HandoffDesk:
         settings = load_settings()
-        client = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=2)
+        client = sync_client(settings.redis_url, socket_timeout=2)
         return HandoffDesk(shared_engine(settings.database_url), client)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -42,7 +44,7 @@ class MetricsInput(InputChannel):
         @metrics.route("/", methods=["GET"])
         async def exposition(_: Request) -> HTTPResponse:
             try:
-                text = METRICS.exposition(self.desk)
+                text = await asyncio.to_thread(METRICS.exposition, self.desk)  # PostgreSQL and Redis
             except (redis.RedisError, sqlalchemy.exc.SQLAlchemyError):
                 text = METRICS.exposition(None)  # the counters still; the queue when the stores are back
             return response.text(text, content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from redis.asyncio import Redis as AsyncRedis
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -29,7 +30,7 @@ from bot.content import Content
 from bot.pseudonym import pseudonym
 from bot.settings import load_settings
 from bot.sms_conversation import BotMessage, SmsTexts, SmsTurn, load_sms_texts, screen, write_turn
-from bot.sms_keywords import OptOuts, keyword
+from bot.sms_keywords import AsyncOptOuts, OptOuts, keyword
 from bot.sms_sender import SmsSender, TwilioSettings
 from bot.sms_text import chosen
 from channels import resources
@@ -101,7 +102,17 @@ class SmsInput(InputChannel):
 
     @property
     def redis(self) -> redis.Redis[str]:
+        """For the sender's threads."""
         return resources.redis_client()
+
+    @property
+    def live(self) -> AsyncRedis[str]:
+        """For the handlers, on the event loop."""
+        return resources.live_redis()
+
+    @property
+    def opt_outs(self) -> AsyncOptOuts:
+        return AsyncOptOuts(self.live)
 
     @property
     def content(self) -> Content:
@@ -133,7 +144,7 @@ class SmsInput(InputChannel):
             sid, sender, to = form.get("MessageSid", ""), form.get("From", ""), form.get("To", "")
             if not (sid and sender):
                 return response.text("MessageSid et From sont requis.", status=400)
-            if not self.redis.set(SEEN_KEY + sid, "1", nx=True, ex=SEEN_SECONDS):
+            if not await self.live.set(SEEN_KEY + sid, "1", nx=True, ex=SEEN_SECONDS):
                 log.info("sms.retry_ignored sid=%s", sid)
                 return _twiml()
             media = int(form["NumMedia"]) if form.get("NumMedia", "").isdigit() else 0
@@ -148,9 +159,9 @@ class SmsInput(InputChannel):
             state = form.get("MessageStatus") or form.get("SmsStatus") or ""
             if state in FAILED_STATUSES:
                 code = form.get("ErrorCode", "")
-                record_delivery_failure(self.redis, form.get("MessageSid", ""), state, code)
+                await record_delivery_failure_async(self.live, form.get("MessageSid", ""), state, code)
                 if code == "21610" and form.get("To"):  # the carrier says the member replied STOP
-                    OptOuts(self.redis).stop(form["To"], "carrier")
+                    await self.opt_outs.stop(form["To"], "carrier")
                 log.warning("sms.delivery_failed sid=%s status=%s code=%s", form.get("MessageSid"), state, code)
             return response.empty()
 
@@ -196,14 +207,14 @@ class SmsInput(InputChannel):
         body: str,
         media: int,
     ) -> None:
-        opt_outs = OptOuts(self.redis)
+        opt_outs = self.opt_outs
         word = keyword(body) if not media else None
         if word == "stop":
-            if opt_outs.stop(sender, "keyword"):
+            if await opt_outs.stop(sender, "keyword"):
                 await self._notify(sender, to, "stop", urgent=True)  # the one message after an opt-out
             return
         if word == "start":
-            opt_outs.resume(sender)
+            await opt_outs.resume(sender)
             await self._notify(sender, to, "start")
             return
         if word == "help":
@@ -215,7 +226,7 @@ class SmsInput(InputChannel):
             await self._notify(sender, to, notice)
         if screened.text is None:
             return
-        text = chosen(screened.text, self._pending_choices(sender)) or screened.text
+        text = chosen(screened.text, await self._pending_choices(sender)) or screened.text
         coop = self.content.coop_texted(to)
         metadata = {"coop": coop.id} if coop else {}
         collector = SmsTurnCollector()
@@ -227,9 +238,9 @@ class SmsInput(InputChannel):
 
     async def send_turn(self, phone: str, messages: list[BotMessage], from_number: str | None) -> None:
         """Write a bot turn for SMS and send it; to a phone that opted out, only an emergency answer goes."""
-        urgent_only = OptOuts(self.redis).opted_out(phone)
+        urgent_only = await self.opt_outs.opted_out(phone)
         turn = write_turn(messages, urgent_only=urgent_only)
-        self._remember_choices(phone, turn)
+        await self._remember_choices(phone, turn)
         urgent = any(m.urgent for m in messages)
         for body in turn.bodies:
             await asyncio.to_thread(self.sender.send, phone, body, from_number=self._from(from_number), urgent=urgent)
@@ -243,16 +254,16 @@ class SmsInput(InputChannel):
         """Reply from the number the member texted when it is one of ours."""
         return texted if texted and self.content.coop_texted(texted) else None
 
-    def _pending_choices(self, phone: str) -> list[str]:
-        raw = self.redis.get(CHOICES_KEY + pseudonym(phone))
+    async def _pending_choices(self, phone: str) -> list[str]:
+        raw = await self.live.get(CHOICES_KEY + pseudonym(phone))
         return list(json.loads(raw)) if raw else []
 
-    def _remember_choices(self, phone: str, turn: SmsTurn) -> None:
+    async def _remember_choices(self, phone: str, turn: SmsTurn) -> None:
         key = CHOICES_KEY + pseudonym(phone)
         if turn.payloads:
-            self.redis.set(key, json.dumps(turn.payloads, ensure_ascii=False), ex=CHOICES_SECONDS)
+            await self.live.set(key, json.dumps(turn.payloads, ensure_ascii=False), ex=CHOICES_SECONDS)
         elif turn.bodies:
-            self.redis.delete(key)
+            await self.live.delete(key)
 
 
 def _twiml() -> HTTPResponse:
@@ -262,9 +273,18 @@ def _twiml() -> HTTPResponse:
 def record_delivery_failure(client: Any, sid: str, state: str, code: str, now: float | None = None) -> None:
     """Note a failed delivery (never the phone or the text); entries older than a month are trimmed
     and the stream expires a month after the last failure."""
+    _delivery_failure(client.pipeline(transaction=True), sid, state, code, now).execute()
+
+
+async def record_delivery_failure_async(client: Any, sid: str, state: str, code: str) -> None:
+    """`record_delivery_failure` over a `redis.asyncio` client."""
+    await _delivery_failure(client.pipeline(transaction=True), sid, state, code, None).execute()
+
+
+def _delivery_failure(pipe: Any, sid: str, state: str, code: str, now: float | None) -> Any:
+    """The failure's commands, queued on a pipeline (blocking or asyncio: queuing is the same)."""
     now = time.time() if now is None else now
     oldest = f"{int((now - DELIVERY_SECONDS) * 1000)}-0"
-    pipe = client.pipeline(transaction=True)
     pipe.xadd(DELIVERY_STREAM, {"sid": sid, "statut": state, "erreur": code}, minid=oldest, approximate=False)
     pipe.expire(DELIVERY_STREAM, DELIVERY_SECONDS)
-    pipe.execute()
+    return pipe

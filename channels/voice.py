@@ -24,6 +24,7 @@ from typing import Any
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import TrackerStore
+from redis.asyncio import Redis as AsyncRedis
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -89,7 +90,13 @@ class VoiceInput(InputChannel):
 
     @property
     def redis(self) -> redis.Redis[str]:
+        """For work done in threads."""
         return resources.redis_client()
+
+    @property
+    def live(self) -> AsyncRedis[str]:
+        """For the handlers, on the event loop."""
+        return resources.live_redis()
 
     @property
     def content(self) -> Content:
@@ -131,8 +138,8 @@ class VoiceInput(InputChannel):
             sid, phone = form.get("CallSid", ""), form.get("From", "")
             if not (sid and phone):
                 return response.text("CallSid et From sont requis.", status=400)
-            call = self._load(sid) or Call(sid, phone, self.coop_called(form.get("To", "")).id)
-            return self._answer(call, voice_call.greeting(call, self.ear, self._coop(call)))
+            call = await self._load(sid) or Call(sid, phone, self.coop_called(form.get("To", "")).id)
+            return await self._answer(call, voice_call.greeting(call, self.ear, self._coop(call)))
 
         @voice.route("/ecoute", methods=["POST"])
         async def answer(request: Request) -> HTTPResponse:
@@ -152,11 +159,11 @@ class VoiceInput(InputChannel):
         if isinstance(form, HTTPResponse):
             return form
         sid, turn = form.get("CallSid", ""), request.args.get("t", "")
-        call = self._load(sid) if sid else None
+        call = await self._load(sid) if sid else None
         if call is None or not turn.isdigit():
             return response.text("Appel inconnu.", status=404)
         key = f"{ANSWER_KEY}{sid}:{turn}"
-        if not self.redis.set(key, "", nx=True, ex=CALL_SECONDS):
+        if not await self.live.set(key, "", nx=True, ex=CALL_SECONDS):
             log.info("voice.retry sid=%s turn=%s", sid, turn)
             given = await self._given(key)
             return _twiml(given or self._render(call, voice_call.repeat(call, self.ear, self._coop(call))))
@@ -166,22 +173,22 @@ class VoiceInput(InputChannel):
             log.exception("voice.handling_failed sid=%s", sid)  # the caller hears an apology, never a trace
             plan = voice_call.trouble(call.language, self.ear, self._coop(call))
         twiml = self._render(call, plan)
-        self.redis.set(key, twiml, ex=CALL_SECONDS)
-        self._save(call)
+        await self.live.set(key, twiml, ex=CALL_SECONDS)
+        await self._save(call)
         return _twiml(twiml)
 
     async def _given(self, key: str) -> str:
         deadline = asyncio.get_running_loop().time() + REPLAY_WAIT_SECONDS
         while asyncio.get_running_loop().time() < deadline:
-            given = self.redis.get(key)
+            given = await self.live.get(key)
             if given:
                 return given
             await asyncio.sleep(0.1)
         return ""
 
-    def _answer(self, call: Call, plan: Plan) -> HTTPResponse:
+    async def _answer(self, call: Call, plan: Plan) -> HTTPResponse:
         twiml = self._render(call, plan)
-        self._save(call)
+        await self._save(call)
         return _twiml(twiml)
 
     def _render(self, call: Call, plan: Plan) -> str:
@@ -198,12 +205,12 @@ class VoiceInput(InputChannel):
         hints = self.texts.hints.get(call.language, "")
         return voice_twiml.listen(plan.lines, voice, voice_twiml.Listen(action, hints, plan.one_key))
 
-    def _load(self, sid: str) -> Call | None:
-        raw = self.redis.get(CALL_KEY + sid)
+    async def _load(self, sid: str) -> Call | None:
+        raw = await self.live.get(CALL_KEY + sid)
         return Call.from_json(raw) if raw else None
 
-    def _save(self, call: Call) -> None:
-        self.redis.set(CALL_KEY + call.sid, call.to_json(), ex=CALL_SECONDS)
+    async def _save(self, call: Call) -> None:
+        await self.live.set(CALL_KEY + call.sid, call.to_json(), ex=CALL_SECONDS)
 
     def _coop(self, call: Call) -> Coop:
         return self.content.coop(call.coop)
@@ -293,18 +300,16 @@ class VoiceInput(InputChannel):
         """A booking made in this call gets its confirmation by SMS too: the turn's words, written for SMS."""
         sender = call_sender(call.phone, call.sid)
         store = BookingStore(resources.engine())
-        new = [
-            b.id
-            for b in store.upcoming_for_member(member, datetime.now(QUEBEC))
-            if b.conversation == sender and b.id not in call.booked
-        ]
+        upcoming = await asyncio.to_thread(store.upcoming_for_member, member, datetime.now(QUEBEC))
+        new = [b.id for b in upcoming if b.conversation == sender and b.id not in call.booked]
         if not new:
             return
         call.booked.extend(new)
         await self._text(call, write_turn(messages).bodies)
 
     async def _text_summary(self, call: Call) -> bool:
-        ticket = HandoffDesk(resources.engine(), self.redis).get(call.ticket) if call.ticket else None
+        desk = HandoffDesk(resources.engine(), self.redis)
+        ticket = await asyncio.to_thread(desk.get, call.ticket) if call.ticket else None
         if ticket is None:
             return False
         summary = ticket.summary

@@ -17,6 +17,7 @@ What it adds to Rasa's `SocketIOInput`:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -29,18 +30,19 @@ import redis
 import socketio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from redis.asyncio import Redis as AsyncRedis
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.availability import load_rules
-from bot.bookings import BookingStore
+from bot.bookings import Booking, BookingStore
 from bot.content import Content
 from bot.ics import booking_ics, key_matches
 from bot.language import detect
 from bot.pseudonym import pseudonym
 from bot.settings import DEFAULT_JWT_AUDIENCE, PROJECT_ROOT, load_settings, web_section
-from bot.web_identity import WebIdentities, verified_member
+from bot.web_identity import AsyncWebIdentities, verified_member
 from channels import resources
 
 log = logging.getLogger(__name__)
@@ -106,7 +108,13 @@ class WebChatInput(SocketIOInput):
 
     @property
     def redis(self) -> redis.Redis[str]:
+        """For work done in threads."""
         return resources.redis_client()
+
+    @property
+    def live(self) -> AsyncRedis[str]:
+        """For the handlers, on the event loop."""
+        return resources.live_redis()
 
     @property
     def content(self) -> Content:
@@ -151,7 +159,7 @@ class WebChatInput(SocketIOInput):
             await sio.save_session(sid, state)
             if state.get("member"):
                 number, seconds = state["member"]
-                WebIdentities(self.redis).remember(session_id, number, seconds)
+                await AsyncWebIdentities(self.live).remember(session_id, number, seconds)
             await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
             await sio.emit("history", await self._history(session_id if asked == session_id else None), room=sid)
@@ -166,7 +174,7 @@ class WebChatInput(SocketIOInput):
             data = data if isinstance(data, dict) else {}
             raw = data.get("message")
             text = raw.strip() if isinstance(raw, str) else ""
-            refusal = self._refusal(text, session_id, raw if isinstance(raw, str) else "")
+            refusal = await self._refusal(text, session_id, raw if isinstance(raw, str) else "")
             if refusal:
                 await sio.emit(BOT_EVENT, {"text": refusal}, room=sid)
                 return
@@ -189,17 +197,17 @@ class WebChatInput(SocketIOInput):
         """One of the channel's own texts (content/texts.yml, `web`), in the language of what was written."""
         return self.content.say(key, detect(written), None, limite=MAX_MESSAGE_CHARS)
 
-    def _refusal(self, text: str, session_id: str, written: str) -> str | None:
+    async def _refusal(self, text: str, session_id: str, written: str) -> str | None:
         """Why a message is not given to the assistant, in the member's language; None when it is."""
         if not text:
             return self._say("web.vide", written)
         if len(text) > MAX_MESSAGE_CHARS:
             return self._say("web.trop_long", written)
         key = f"{RATE_KEY}{pseudonym(session_id)}:{int(time.time() // 60)}"
-        pipe = self.redis.pipeline()
+        pipe = self.live.pipeline()
         pipe.incr(key)
         pipe.expire(key, 120)
-        count = int(pipe.execute()[0])
+        count = int((await pipe.execute())[0])
         return self._say("web.trop_vite", written) if count > self.per_minute else None
 
     async def _history(self, session_id: str | None) -> list[dict[str, Any]]:
@@ -237,8 +245,8 @@ class WebChatInput(SocketIOInput):
         async def calendar(request: Request, file_name: str) -> HTTPResponse:
             """A web member's booking for their calendar, behind the key the confirmation gave."""
             booking_id = file_name.removesuffix(".ics")
-            booking = BookingStore(resources.engine()).get(booking_id)
-            if booking is None or not key_matches(self.redis, booking_id, str(request.args.get("cle", ""))):
+            booking = await asyncio.to_thread(self._booking_behind, booking_id, str(request.args.get("cle", "")))
+            if booking is None:
                 return response.text("Rendez-vous introuvable.", status=404)
             rules = load_rules(load_settings().content_dir)
             body = booking_ics(booking, rules, self.content.coop(booking.coop).name)
@@ -248,6 +256,11 @@ class WebChatInput(SocketIOInput):
         @web.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
             return await _file(DEMO_PAGE, "text/html; charset=utf-8")
+
+    def _booking_behind(self, booking_id: str, key: str) -> Booking | None:
+        """The booking if `key` is its link's key (PostgreSQL and Redis: called in a thread)."""
+        booking = BookingStore(resources.engine()).get(booking_id)
+        return booking if booking is not None and key_matches(self.redis, booking_id, key) else None
 
 
 async def _file(path: Path, content_type: str) -> HTTPResponse:

@@ -31,6 +31,7 @@ from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.privacy import take_erasure_request
+from bot.redis_clients import sync_client
 from bot.settings import Settings, load_settings
 from bot.tracker_keys import STATE_PREFIX, TRACKER_PREFIX
 from components import speedups
@@ -70,6 +71,8 @@ class ProjectRedisTrackerStore(RedisTrackerStore):
             record_exp=settings.tracker_retention_seconds,
             **_connection(settings),
         )
+        # Rasa's client has no socket timeout: a stalled Redis would hold every turn forever.
+        self.red: Any = sync_client(settings.redis_url)
 
     def _events_key(self, sender_id: str) -> str:
         return TRACKER_PREFIX + sender_id

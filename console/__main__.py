@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 
-import redis
 from aiohttp import web
 
 from bot.audit import AuditLog
@@ -14,6 +13,7 @@ from bot.clinicians import ClinicianAccounts
 from bot.content import load_content
 from bot.handoff import HandoffDesk
 from bot.records.database import engine_for
+from bot.redis_clients import sync_client
 from bot.settings import console_section, load_settings
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
@@ -34,7 +34,7 @@ def main() -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set: `make run` starts PostgreSQL and sets it")
     database = engine_for(settings.database_url)
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = sync_client(settings.redis_url)
     content = load_content(settings.content_dir, settings.default_coop)
     options = settings_from_env()
     app = make_app(

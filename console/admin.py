@@ -3,6 +3,8 @@ every coop's, and the security events) and the federation admin's list of accoun
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from console import pages
@@ -32,11 +34,13 @@ async def audit_page(request: web.Request) -> web.Response:
         coop = None  # security events belong to no coop
     coops: list[str | None] = [coop] if coop or clinician.is_federation else list(clinician.coops)
     try:
-        found = [e for c in coops for e in request.app[AUDIT].entries(kind, c, actor, ticket, before, AUDIT_PAGE)]
+        found = await asyncio.to_thread(
+            lambda: [e for c in coops for e in request.app[AUDIT].entries(kind, c, actor, ticket, before, AUDIT_PAGE)]
+        )
     except ValueError as error:
         raise web.HTTPBadRequest(text="Filtre invalide.") from error
     entries = sorted(found, key=lambda e: int(e["id"]), reverse=True)[:AUDIT_PAGE]
-    request.app[AUDIT].access(clinician.email, "journal", "", kind, coop or "")
+    await asyncio.to_thread(request.app[AUDIT].access, clinician.email, "journal", "", kind, coop or "")
     filters = {"type": "securite" if kind == "security" else "acces", "coop": coop or "", "acteur": actor or ""}
     filters["dossier"] = ticket or ""
     choices = sorted(request.app[CONTENT].coops) if clinician.is_federation else list(clinician.coops)
@@ -48,5 +52,5 @@ async def accounts_page(request: web.Request) -> web.Response:
     session = session_of(request)
     if not session.clinician.is_federation:
         raise web.HTTPForbidden(text="Réservé à l'administration de la fédération.")
-    request.app[AUDIT].access(session.clinician.email, "comptes", "")
-    return html_page(pages.accounts(session, request.app[ACCOUNTS].all()))
+    await asyncio.to_thread(request.app[AUDIT].access, session.clinician.email, "comptes", "")
+    return html_page(pages.accounts(session, await asyncio.to_thread(request.app[ACCOUNTS].all)))

@@ -16,11 +16,14 @@ closing and refusal is written to the audit trail; login attempts go to the secu
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from redis.asyncio import Redis as AsyncRedis
 
 from bot.audit import AuditLog
 from bot.availability import Availability, BookingRules
@@ -28,6 +31,7 @@ from bot.bookings import BookingStore
 from bot.clinicians import ClinicianAccounts
 from bot.content import Content
 from bot.handoff import HandoffDesk
+from bot.redis_clients import async_client
 from bot.settings import console_section
 from console import admin, auth, dashboard, queue, schedules, tickets
 from console.access import BreakGlass
@@ -42,6 +46,7 @@ from console.shared import (
     CONTENT,
     DELIVERY,
     DESK,
+    LIVE,
     PROMPTS,
     RULES,
     SETTINGS,
@@ -57,6 +62,7 @@ __all__ = [  # the app keys, for tests and tools that read the app's stores
     "CONTENT",
     "DELIVERY",
     "DESK",
+    "LIVE",
     "PROMPTS",
     "RULES",
     "SETTINGS",
@@ -77,12 +83,18 @@ def make_app(
     rules: BookingRules,
     secure_cookies: bool = False,
     trust_forwarded: bool = False,
+    live: AsyncRedis[str] | None = None,
 ) -> web.Application:
+    """The console over its stores; `live`, the `redis.asyncio` client of the handlers, defaults to one on
+    the delivery's Redis (the same server as the stores'), closed with the app."""
     app = web.Application(middlewares=[_security_headers, _bad_input, auth.sessions], client_max_size=64 * 1024)
     app[DESK], app[ACCOUNTS], app[AUDIT], app[DELIVERY], app[CONTENT] = desk, accounts, audit, delivery, content
     app[BOOKINGS], app[AVAILABILITY], app[RULES] = BookingStore(desk.engine), Availability(desk.engine), rules
     app[SETTINGS] = {"timeout": timeout_seconds, "secure": secure_cookies, "trust_forwarded": trust_forwarded}
     app[BREAK_GLASS], app[PROMPTS] = BreakGlass(desk.redis), identity_prompts(content)
+    app[LIVE] = live if live is not None else async_client(delivery.redis_url)
+    if live is None:
+        app.cleanup_ctx.append(_closing_live)
     app.router.add_get("/sante", health)
     app.router.add_get("/connexion", auth.login_page)
     app.router.add_post("/connexion", auth.login)
@@ -134,7 +146,12 @@ async def _bad_input(request: web.Request, handler: Handler) -> web.StreamRespon
 
 
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "en_ligne": request.app[DESK].on_duty()})
+    return web.json_response({"status": "ok", "en_ligne": await asyncio.to_thread(request.app[DESK].on_duty)})
+
+
+async def _closing_live(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[LIVE].close()
 
 
 def settings_from_env() -> dict[str, Any]:

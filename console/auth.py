@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.clinicians import AsyncSessions
 from console import pages
-from console.shared import ACCOUNTS, AUDIT, DESK, SETTINGS, html_page, session_of
+from console.shared import ACCOUNTS, AUDIT, LIVE, SETTINGS, html_page, off_duty, session_of
 
 COOKIE = "coopsante_console"
 PRE_COOKIE = "coopsante_console_pre"  # binds the login form's CSRF token, before any session
@@ -52,10 +53,11 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     if request.path in PUBLIC or request.path.startswith("/static/"):
         if request.method == "POST" and request.path == "/connexion":
             sent = str((await request.post()).get("csrf", ""))
-            if not request.app[ACCOUNTS].pre_session_matches(request.cookies.get(PRE_COOKIE, ""), sent):
+            matches = request.app[ACCOUNTS].pre_session_matches
+            if not await asyncio.to_thread(matches, request.cookies.get(PRE_COOKIE, ""), sent):
                 return web.Response(status=403, text="Jeton de sécurité invalide: rechargez la page.")
         return await handler(request)
-    session = request.app[ACCOUNTS].session(request.cookies.get(COOKIE, ""))
+    session = await AsyncSessions(request.app[LIVE]).session(request.cookies.get(COOKIE, ""))
     if session is None:
         if request.method == "GET" and not request.path.startswith("/flux/"):
             raise web.HTTPSeeOther("/connexion")
@@ -77,9 +79,9 @@ def source_address(request: web.Request) -> str:
     return (request.remote or "")[:64]
 
 
-def _login_form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+async def _login_form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
     """The login page with a fresh CSRF token, bound to a pre-session cookie."""
-    token, csrf = request.app[ACCOUNTS].pre_session()
+    token, csrf = await asyncio.to_thread(request.app[ACCOUNTS].pre_session)
     response = html_page(pages.login(error, csrf), status=status)
     response.set_cookie(
         PRE_COOKIE, token, httponly=True, samesite="Strict", secure=request.app[SETTINGS]["secure"], path="/connexion"
@@ -88,7 +90,7 @@ def _login_form(request: web.Request, error: str = "", status: int = 200) -> web
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return _login_form(request, request.query.get("erreur", ""))
+    return await _login_form(request, request.query.get("erreur", ""))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -96,14 +98,15 @@ async def login(request: web.Request) -> web.Response:
     form = await request.post()
     email = str(form.get("courriel", "")).strip().lower()[:200]
     source = source_address(request)
-    if accounts.throttle.blocked(source):
-        audit.record("console.connexion", "bloquee", email, source)
-        return _login_form(request, "Trop d'essais depuis cet appareil. Réessayez dans 15 minutes.", status=429)
-    await asyncio.sleep(accounts.throttle.delay(email, source))  # slower and slower, never locked out
+    if await asyncio.to_thread(accounts.throttle.blocked, source):
+        await asyncio.to_thread(audit.record, "console.connexion", "bloquee", email, source)
+        return await _login_form(request, "Trop d'essais depuis cet appareil. Réessayez dans 15 minutes.", status=429)
+    delay = await asyncio.to_thread(accounts.throttle.delay, email, source)
+    await asyncio.sleep(delay)  # slower and slower, never locked out
     status, session = await asyncio.to_thread(accounts.log_in, email, str(form.get("mot_de_passe", "")), source)
-    audit.record("console.connexion", "reussie" if session else "echec", email, source)
+    await asyncio.to_thread(audit.record, "console.connexion", "reussie" if session else "echec", email, source)
     if session is None:
-        return _login_form(request, "Courriel ou mot de passe incorrect.", status=401)
+        return await _login_form(request, "Courriel ou mot de passe incorrect.", status=401)
     response = web.HTTPSeeOther("/")
     response.set_cookie(
         COOKIE,
@@ -120,8 +123,8 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     session = session_of(request)
-    request.app[ACCOUNTS].log_out(session.token)
-    request.app[DESK].off_duty(session.clinician.email, session.clinician.coops)
+    await asyncio.to_thread(request.app[ACCOUNTS].log_out, session.token)
+    await off_duty(request, session.clinician)
     response = web.HTTPSeeOther("/connexion")
     response.del_cookie(COOKIE, path="/")
     raise response
@@ -144,6 +147,7 @@ async def change_password(request: web.Request) -> web.Response:
         )
     except ValueError as error:  # AccountError: too short
         raise web.HTTPSeeOther("/compte?info=" + urllib.parse.quote(str(error))) from error
-    request.app[AUDIT].record("console.mot_de_passe", "change" if changed else "refuse", session.clinician.email)
+    outcome = "change" if changed else "refuse"
+    await asyncio.to_thread(request.app[AUDIT].record, "console.mot_de_passe", outcome, session.clinician.email)
     info = "Mot de passe changé; vos autres sessions sont fermées." if changed else "Mot de passe actuel incorrect."
     raise web.HTTPSeeOther("/compte?info=" + urllib.parse.quote(info))

@@ -9,6 +9,7 @@ not come to a booking of theirs; the dashboard counts those marks.
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 from datetime import date, datetime
 from typing import Any
@@ -85,16 +86,16 @@ def _audit(request: web.Request, session: Session, action: str, period: Period, 
 
 async def dashboard_page(request: web.Request) -> web.Response:
     session, period, coops = _asked(request)
-    found = _report(request, period, coops) if coops else None
-    _audit(request, session, "tableau", period, coops)
+    found = await asyncio.to_thread(_report, request, period, coops) if coops else None
+    await asyncio.to_thread(_audit, request, session, "tableau", period, coops)
     body = render(session, period, coops, request.query.get("coop", ""), found)
     return web.Response(text=body, content_type="text/html", charset="utf-8")
 
 
 async def dashboard_csv(request: web.Request) -> web.Response:
     session, period, coops = _asked(request)
-    found = _report(request, period, coops)
-    _audit(request, session, "tableau_csv", period, coops)
+    found = await asyncio.to_thread(_report, request, period, coops)
+    await asyncio.to_thread(_audit, request, session, "tableau_csv", period, coops)
     name = f"coopsante-{'-'.join(coops) or 'aucune'}-{period.kind}-{period.start}.csv"
     return web.Response(
         text=found.csv(),
@@ -159,12 +160,9 @@ async def past_bookings_page(request: web.Request) -> web.Response:
     """The clinician's bookings of the last 7 days that have started, to note who did not come."""
     session = _clinician_session(request)
     store = BookingStore(request.app[ENGINE])
-    mine = [
-        (b, absent)
-        for b, absent in store.recent_for_clinician(session.clinician.email, datetime.now(QUEBEC))
-        if session.clinician.member_of(b.coop)
-    ]
-    request.app[AUDIT].access(session.clinician.email, "rendez_vous_passes", "")
+    recent = await asyncio.to_thread(store.recent_for_clinician, session.clinician.email, datetime.now(QUEBEC))
+    mine = [(b, absent) for b, absent in recent if session.clinician.member_of(b.coop)]
+    await asyncio.to_thread(request.app[AUDIT].access, session.clinician.email, "rendez_vous_passes", "")
     body = _past(session, mine, request.query.get("info", ""))
     return web.Response(text=body, content_type="text/html", charset="utf-8")
 
@@ -186,10 +184,16 @@ def _past(session: Session, bookings: list[tuple[Booking, bool]], info: str) -> 
 async def mark_no_show(request: web.Request) -> web.Response:
     session = _clinician_session(request)
     store = BookingStore(request.app[ENGINE])
-    booking = store.get(request.match_info["id"])
-    if booking is None or booking.clinician != session.clinician.email or not session.clinician.member_of(booking.coop):
-        raise web.HTTPNotFound(text="Ce rendez-vous n'existe pas ou n'est pas le vôtre.")
-    marked = store.mark_no_show(booking.id, session.clinician.email, datetime.now(QUEBEC))
-    request.app[AUDIT].access(session.clinician.email, "absence", "", booking.id, booking.coop)
+
+    def mark() -> bool:  # PostgreSQL: in a thread
+        booking = store.get(request.match_info["id"])
+        clinician = session.clinician
+        if booking is None or booking.clinician != clinician.email or not clinician.member_of(booking.coop):
+            raise web.HTTPNotFound(text="Ce rendez-vous n'existe pas ou n'est pas le vôtre.")
+        marked = store.mark_no_show(booking.id, clinician.email, datetime.now(QUEBEC))
+        request.app[AUDIT].access(clinician.email, "absence", "", booking.id, booking.coop)
+        return marked
+
+    marked = await asyncio.to_thread(mark)
     info = "Absence notée." if marked else "Absence déjà notée, ou rendez-vous pas encore commencé."
     raise web.HTTPSeeOther("/rendez-vous?info=" + urllib.parse.quote(info))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 from datetime import datetime, timedelta
 
@@ -32,9 +33,8 @@ async def schedule_page(request: web.Request) -> web.Response:
     clinician = _scheduler(request)
     now = datetime.now(QUEBEC)
     mine = None if clinician.is_admin else clinician.email
-    blocks = [
-        b for b in request.app[AVAILABILITY].blocks(now, now + timedelta(days=60), mine) if _manages(clinician, b)
-    ]
+    found = await asyncio.to_thread(request.app[AVAILABILITY].blocks, now, now + timedelta(days=60), mine)
+    blocks = [b for b in found if _manages(clinician, b)]
     coops = [c for c in sorted(request.app[CONTENT].coops) if clinician.member_of(c)]
     return html_page(pages.schedule(session, blocks, coops, request.query.get("info", "")))
 
@@ -47,7 +47,7 @@ async def add_block(request: web.Request) -> web.Response:
     try:
         owner = clinician
         if clinician.is_admin:
-            chosen = request.app[ACCOUNTS].get(str(form.get("clinicien", "")))
+            chosen = await asyncio.to_thread(request.app[ACCOUNTS].get, str(form.get("clinicien", "")))
             if chosen is None or chosen.role not in CLINICAL_ROLES:
                 raise ValueError("choisissez le courriel d'un compte clinique")
             owner = chosen
@@ -65,8 +65,10 @@ async def add_block(request: web.Request) -> web.Response:
         )
     except (ScheduleError, ValueError) as error:
         raise web.HTTPSeeOther(f"/horaire?info={urllib.parse.quote(f'Plage refusée: {error}')}") from error
-    request.app[AVAILABILITY].add([block])
-    request.app[AUDIT].access(session.clinician.email, "horaire_ajout", "", block.id, block.coop)
+    await asyncio.to_thread(request.app[AVAILABILITY].add, [block])
+    await asyncio.to_thread(
+        request.app[AUDIT].access, session.clinician.email, "horaire_ajout", "", block.id, block.coop
+    )
     raise web.HTTPSeeOther("/horaire?info=Plage+ajout%C3%A9e.")
 
 
@@ -75,10 +77,14 @@ async def remove_block(request: web.Request) -> web.Response:
     clinician = _scheduler(request)
     form = await request.post()
     now = datetime.now(QUEBEC)
-    for block in request.app[AVAILABILITY].blocks(now - timedelta(days=1), now + timedelta(days=60)):
-        if block.id == form.get("bloc") and _manages(clinician, block):
-            request.app[AVAILABILITY].remove(block)
-            request.app[AUDIT].access(session.clinician.email, "horaire_retrait", "", block.id, block.coop)
+
+    def remove() -> None:  # PostgreSQL: in a thread
+        for block in request.app[AVAILABILITY].blocks(now - timedelta(days=1), now + timedelta(days=60)):
+            if block.id == form.get("bloc") and _manages(clinician, block):
+                request.app[AVAILABILITY].remove(block)
+                request.app[AUDIT].access(session.clinician.email, "horaire_retrait", "", block.id, block.coop)
+
+    await asyncio.to_thread(remove)
     raise web.HTTPSeeOther("/horaire?info=Plage+retir%C3%A9e.")
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from redis.asyncio import Redis as AsyncRedis
 
 from bot.audit import AuditLog
 from bot.availability import Availability, BookingRules
 from bot.bookings import BookingStore
-from bot.clinicians import Clinician, ClinicianAccounts, Session
+from bot.clinicians import AsyncSessions, Clinician, ClinicianAccounts, Session
 from bot.content import Content
-from bot.handoff import HandoffDesk
+from bot.handoff import HandoffDesk, beat, leave
 from console.access import BreakGlass
 from console.delivery import MemberDelivery
 
@@ -27,6 +28,7 @@ AVAILABILITY = web.AppKey("availability", Availability)
 RULES = web.AppKey("rules", BookingRules)
 BREAK_GLASS = web.AppKey("break_glass", BreakGlass)
 PROMPTS = web.AppKey("prompts", dict[str, list[str]])
+LIVE = web.AppKey("live_redis", AsyncRedis)  # redis.asyncio: what the handlers read on the event loop
 
 
 def session_of(request: web.Request) -> Session:
@@ -42,10 +44,19 @@ def clinical(request: web.Request) -> Clinician:
     return clinician
 
 
-def still_valid(request: web.Request, session: Session) -> Session | None:
+async def still_valid(request: web.Request, session: Session) -> Session | None:
     """The stream's session, read again: None once it ended (logout, expiry, password change)."""
-    current = request.app[ACCOUNTS].session(session.token)
+    current = await AsyncSessions(request.app[LIVE]).session(session.token)
     return current if current and current.clinician.is_clinical else None
+
+
+async def heartbeat(request: web.Request, clinician: Clinician) -> None:
+    """The clinician has the console open: on duty for their coops a minute more (bot/handoff.py)."""
+    await beat(request.app[LIVE].pipeline(transaction=False), clinician.email, clinician.coops).execute()
+
+
+async def off_duty(request: web.Request, clinician: Clinician) -> None:
+    await leave(request.app[LIVE].pipeline(transaction=False), clinician.email, clinician.coops).execute()
 
 
 async def event_stream(request: web.Request) -> web.StreamResponse:

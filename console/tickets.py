@@ -18,8 +18,9 @@ from aiohttp import web
 
 from bot.availability import QUEBEC, Slot
 from bot.booking_flow import booking_message, language_of
+from bot.bookings import Booking
 from bot.clinicians import Clinician
-from bot.handoff import OUTCOMES, Ticket, TicketStatus
+from bot.handoff import OUTCOMES, Ticket, TicketStatus, wait_thread_async
 from console import pages
 from console.access import clean_reason, needs_break_glass, sees_ticket
 from console.delivery import resume_events
@@ -31,11 +32,14 @@ from console.shared import (
     CONTENT,
     DELIVERY,
     DESK,
+    LIVE,
     PROMPTS,
     RULES,
     clinical,
     event_stream,
+    heartbeat,
     html_page,
+    off_duty,
     respond,
     session_of,
     still_valid,
@@ -48,7 +52,12 @@ THREAD_WAIT_MS = 2_000  # a ticket's stream checks the session at least this oft
 MAX_REPLY_CHARS = 1500
 
 
-def _ticket(request: web.Request, page: bool = False) -> Ticket:
+async def _ticket(request: web.Request, page: bool = False) -> Ticket:
+    """`_checked_ticket`, in a thread (PostgreSQL and Redis)."""
+    return await asyncio.to_thread(_checked_ticket, request, page)
+
+
+def _checked_ticket(request: web.Request, page: bool = False) -> Ticket:
     """The ticket asked for, if this clinician may see it. Another coop's ticket reads as missing
     (its existence is not revealed) and the attempt is audited; a closed ticket someone else held
     needs a break-glass access (the page offers its form)."""
@@ -69,27 +78,37 @@ def _ticket(request: web.Request, page: bool = False) -> Ticket:
 
 
 async def ticket_page(request: web.Request) -> web.Response:
-    session, ticket = session_of(request), _ticket(request, page=True)
-    request.app[AUDIT].access(session.clinician.email, "consultation", ticket.id, coop=ticket.coop)
+    session, ticket = session_of(request), await _ticket(request, page=True)
+    await asyncio.to_thread(
+        request.app[AUDIT].access, session.clinician.email, "consultation", ticket.id, coop=ticket.coop
+    )
     transcript = await _transcript(request, ticket)
-    thread = request.app[DESK].thread(ticket.id)
-    slots = _free_slots(request.app, ticket.coop, "video")[:5] if ticket.status == TicketStatus.CLAIMED else []
+    thread = await asyncio.to_thread(request.app[DESK].thread, ticket.id)
+    claimed = ticket.status == TicketStatus.CLAIMED
+    slots = await asyncio.to_thread(_free_slots, request.app, ticket.coop, "video") if claimed else []
+    slots = slots[:5]
     return html_page(pages.ticket(session, ticket, transcript, thread, OUTCOMES, slots, request.app[RULES]))
 
 
 async def break_glass(request: web.Request) -> web.Response:
     """A clinician of the coop opens a closed ticket someone else held, saying why (audited)."""
     clinician = clinical(request)
-    ticket = request.app[DESK].get(request.match_info["id"])
+    ticket = await asyncio.to_thread(request.app[DESK].get, request.match_info["id"])
     if ticket is None or not sees_ticket(clinician, ticket):
         if ticket is not None:
-            request.app[AUDIT].access(clinician.email, "refus_autre_coop", ticket.id, "POST", ticket.coop)
+            await asyncio.to_thread(
+                request.app[AUDIT].access, clinician.email, "refus_autre_coop", ticket.id, "POST", ticket.coop
+            )
         raise web.HTTPNotFound(text="Ce dossier n'existe pas ou n'est plus conservé.")
     reason = clean_reason(str((await request.post()).get("raison", "")))
     if not reason:
         return html_page(pages.break_glass(session_of(request), ticket, "Donnez la raison (10 à 300 caractères)."), 400)
-    request.app[BREAK_GLASS].grant(clinician.email, ticket.id)
-    request.app[AUDIT].access(clinician.email, "bris_de_verre", ticket.id, reason, ticket.coop)
+
+    def grant() -> None:
+        request.app[BREAK_GLASS].grant(clinician.email, ticket.id)
+        request.app[AUDIT].access(clinician.email, "bris_de_verre", ticket.id, reason, ticket.coop)
+
+    await asyncio.to_thread(grant)
     raise web.HTTPSeeOther(f"/tickets/{ticket.id}")
 
 
@@ -118,19 +137,19 @@ async def _transcript(request: web.Request, ticket: Ticket) -> list[dict[str, An
 async def ticket_stream(request: web.Request) -> web.StreamResponse:
     """Server-sent events: the ticket's new thread entries (member messages, claims, closing). The
     session is checked at every tick and the stream ends with it; opening it is audited."""
-    session, ticket = session_of(request), _ticket(request)
+    session, ticket = session_of(request), await _ticket(request)
     desk = request.app[DESK]
-    request.app[AUDIT].access(session.clinician.email, "flux", ticket.id, coop=ticket.coop)
+    await asyncio.to_thread(request.app[AUDIT].access, session.clinician.email, "flux", ticket.id, coop=ticket.coop)
     after = request.query.get("apres") or "$"
     stream = await event_stream(request)
     try:
         while True:
-            current = still_valid(request, session)
+            current = await still_valid(request, session)
             if current is None or not sees_ticket(current.clinician, ticket):
                 await stream.write(b"event: fin\ndata: {}\n\n")
                 break
-            desk.heartbeat(current.clinician.email, current.clinician.coops)
-            entries = await asyncio.to_thread(desk.wait_thread, ticket.id, after, THREAD_WAIT_MS)
+            await heartbeat(request, current.clinician)
+            entries = await wait_thread_async(desk, request.app[LIVE], ticket.id, after, THREAD_WAIT_MS)
             for entry in entries:
                 after = entry["id"]
                 await stream.write(f"event: fil\ndata: {json.dumps(entry, ensure_ascii=False)}\n\n".encode())
@@ -139,20 +158,24 @@ async def ticket_stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
-        desk.off_duty(session.clinician.email, session.clinician.coops)
+        await off_duty(request, session.clinician)
     return stream
 
 
 async def claim(request: web.Request) -> web.Response:
-    session, ticket = session_of(request), _ticket(request)
+    session, ticket = session_of(request), await _ticket(request)
     clinician = session.clinician
-    won = request.app[DESK].claim(ticket.id, clinician.email, clinician.name)
-    request.app[AUDIT].access(clinician.email, "prise", ticket.id, "ok" if won else "deja_pris", ticket.coop)
+
+    def take() -> tuple[bool, Ticket | None]:
+        won = request.app[DESK].claim(ticket.id, clinician.email, clinician.name)
+        request.app[AUDIT].access(clinician.email, "prise", ticket.id, "ok" if won else "deja_pris", ticket.coop)
+        return won, request.app[DESK].get(ticket.id)
+
+    won, taken = await asyncio.to_thread(take)
     if not won:
-        taken = request.app[DESK].get(ticket.id)
         who = taken.clinician_name if taken and taken.clinician_name else "quelqu'un d'autre"
         return respond(request, {"pris": False, "par": who}, f"/?info=Déjà pris par {who}.", status=409)
-    taken = request.app[DESK].get(ticket.id) or ticket
+    taken = taken or ticket
     await request.app[DELIVERY].send(
         taken,
         f"{clinician.name} ({clinician.role_label.lower()}) a pris votre demande et vous écrit ici dans un instant.",
@@ -168,7 +191,7 @@ def _own(request: web.Request, ticket: Ticket) -> Clinician:
 
 
 async def reply(request: web.Request) -> web.Response:
-    ticket = _ticket(request)
+    ticket = await _ticket(request)
     clinician = _own(request, ticket)
     form = await request.post()
     text = str(form.get("texte", "")).strip()
@@ -178,36 +201,52 @@ async def reply(request: web.Request) -> web.Response:
         return respond(request, {"envoye": False, "erreur": "Message trop long."}, f"/tickets/{ticket.id}", status=400)
     author = f"{clinician.name} ({clinician.role_label.lower()})"
     delivered = await request.app[DELIVERY].send(ticket, text, author)
-    request.app[DESK].post(ticket.id, "clinicien", clinician.name, text)
-    request.app[AUDIT].access(clinician.email, "message", ticket.id, "livre" if delivered else "non_livre", ticket.coop)
+
+    def keep() -> None:
+        request.app[DESK].post(ticket.id, "clinicien", clinician.name, text)
+        outcome = "livre" if delivered else "non_livre"
+        request.app[AUDIT].access(clinician.email, "message", ticket.id, outcome, ticket.coop)
+
+    await asyncio.to_thread(keep)
     return respond(request, {"envoye": True, "livre": delivered}, f"/tickets/{ticket.id}")
 
 
 async def close(request: web.Request) -> web.Response:
-    ticket = _ticket(request)
+    ticket = await _ticket(request)
     clinician = _own(request, ticket)
     outcome = str((await request.post()).get("issue", ""))
     if outcome not in OUTCOMES or outcome == "annule":
         return respond(request, {"ferme": False, "erreur": "Choisissez l'issue."}, f"/tickets/{ticket.id}", status=400)
-    closed = request.app[DESK].close(ticket.id, outcome, clinician.name)
+    closed = await asyncio.to_thread(request.app[DESK].close, ticket.id, outcome, clinician.name)
     if closed:
         delivery = request.app[DELIVERY]
         closing = request.app[CONTENT].say("relais.ferme", language_of(closed.summary), closed.coop)
         await delivery.send(closed, closing, record=False)
         await delivery.record(closed.conversation, resume_events(closing))
-    request.app[AUDIT].access(clinician.email, "fermeture", ticket.id, outcome, ticket.coop)
+    await asyncio.to_thread(request.app[AUDIT].access, clinician.email, "fermeture", ticket.id, outcome, ticket.coop)
     return respond(request, {"ferme": bool(closed)}, "/?info=Dossier fermé.")
 
 
 async def book_for_member(request: web.Request) -> web.Response:
     """A clinician books a teleconsultation for the member of a ticket they hold."""
-    ticket = _ticket(request)
+    ticket = await _ticket(request)
     clinician = _own(request, ticket)
     slot_id = str((await request.post()).get("plage", ""))
-    slot = next((s for s in _free_slots(request.app, ticket.coop, "video") if s.id == slot_id), None)
+    booking = await asyncio.to_thread(_book, request.app, ticket, clinician, slot_id)
+    if booking is None:
+        return respond(request, {"reserve": False}, f"/tickets/{ticket.id}", status=409)
+    text = booking_message(request.app[CONTENT], "rdv.par_clinicien", booking, language_of(ticket.summary))
+    await request.app[DELIVERY].send(ticket, text)
+    await asyncio.to_thread(request.app[DESK].post, ticket.id, "clinicien", clinician.name, text)
+    return respond(request, {"reserve": True, "reservation": booking.id}, f"/tickets/{ticket.id}")
+
+
+def _book(app: web.Application, ticket: Ticket, clinician: Clinician, slot_id: str) -> Booking | None:
+    """Book the free slot `slot_id` for the ticket's member, audited either way (PostgreSQL: in a thread)."""
+    slot = next((s for s in _free_slots(app, ticket.coop, "video") if s.id == slot_id), None)
     booking = None
     if slot is not None:
-        booking = request.app[BOOKINGS].book(
+        booking = app[BOOKINGS].book(
             slot,
             member_number=ticket.member_number,
             member_name=ticket.member_name,
@@ -219,10 +258,5 @@ async def book_for_member(request: web.Request) -> web.Response:
             booked_by=clinician.email,
         )
     detail = booking.id if booking else "plage_prise"
-    request.app[AUDIT].access(clinician.email, "reservation", ticket.id, detail, ticket.coop)
-    if booking is None:
-        return respond(request, {"reserve": False}, f"/tickets/{ticket.id}", status=409)
-    text = booking_message(request.app[CONTENT], "rdv.par_clinicien", booking, language_of(ticket.summary))
-    await request.app[DELIVERY].send(ticket, text)
-    request.app[DESK].post(ticket.id, "clinicien", clinician.name, text)
-    return respond(request, {"reserve": True, "reservation": booking.id}, f"/tickets/{ticket.id}")
+    app[AUDIT].access(clinician.email, "reservation", ticket.id, detail, ticket.coop)
+    return booking

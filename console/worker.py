@@ -22,8 +22,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-import redis
-
 from bot.availability import QUEBEC
 from bot.booking_flow import booking_message, language_of
 from bot.bookings import BookingStore, ReminderMarks
@@ -31,6 +29,7 @@ from bot.content import Content, load_content
 from bot.handoff import HandoffDesk
 from bot.records.database import engine_for
 from bot.records.retention import purge_all, record_stores
+from bot.redis_clients import sync_client
 from bot.settings import load_settings
 from bot.sms_keywords import OptOuts
 from bot.sms_sender import SmsSender, TwilioSettings
@@ -97,7 +96,7 @@ def worker_from_env() -> Worker:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set: `make run` starts PostgreSQL and sets it")
     database = engine_for(settings.database_url)
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = sync_client(settings.redis_url)
     content = load_content(settings.content_dir, settings.default_coop)
     return Worker(
         desk=HandoffDesk(database, client, settings.tracker_retention_seconds),

@@ -19,10 +19,9 @@ import getpass
 import secrets
 import sys
 
-import redis
-
 from bot.clinicians import ROLES, AccountError, ClinicianAccounts
 from bot.content import load_content
+from bot.redis_clients import sync_client
 from bot.settings import load_settings
 
 DEMO_ACCOUNTS = (
@@ -67,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="create the demo accounts if missing, printing their passwords once")
     args = parser.parse_args(argv)
 
-    accounts = ClinicianAccounts(redis.Redis.from_url(load_settings().redis_url, decode_responses=True))
+    accounts = ClinicianAccounts(sync_client())
     try:
         if args.command == "demo":
             for email, name, role, demo_coops in DEMO_ACCOUNTS:

@@ -18,13 +18,13 @@ import sys
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import redis
 from sqlalchemy.engine import Engine
 
 from bot.availability import QUEBEC, Availability, Slot, demo_blocks, slots_of
 from bot.bookings import BookingStore
 from bot.handoff import HandoffDesk, Ticket, TicketStatus
 from bot.records.database import engine_for
+from bot.redis_clients import sync_client
 from bot.service_records import ServiceRecords, Turn
 from bot.service_report import last_complete_week
 from bot.settings import load_settings
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if ServiceRecords(engine).has_any():
         return 0
     monday = last_complete_week(datetime.now(QUEBEC).date()).start
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = sync_client(settings.redis_url)
     figures = seed_week(engine, client, monday)
     print(
         f"Demo service week from {monday}: {figures['tours']} turns, {figures['relais']} handoffs,"

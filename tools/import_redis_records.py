@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import audit, consent, member_store
 from bot.records.database import engine_for, migrate
+from bot.redis_clients import sync_client
 from bot.settings import load_settings
 
 MOVED_ELSEWHERE = ("bot.handoff", "bot.bookings", "bot.availability")
@@ -43,7 +44,7 @@ def main() -> None:
     settings = load_settings()
     if not settings.database_url:
         sys.exit("DATABASE_URL n'est pas réglée: lancez `make run` ou réglez DATABASE_URL.")
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = sync_client(settings.redis_url)
     try:
         client.ping()
     except redis.RedisError:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from redis import Redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.records.database import engine_for
 from bot.records.retention import purge_all, record_stores
+from bot.redis_clients import sync_client
 from bot.settings import load_settings
 
 
@@ -23,7 +23,7 @@ def main() -> None:
     if not settings.database_url:
         sys.exit("DATABASE_URL is not set: `make run` starts PostgreSQL and sets it.")
     engine = engine_for(settings.database_url)
-    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    redis = sync_client(settings.redis_url)
     try:
         removed = purge_all(record_stores(engine, redis, settings), datetime.now(UTC))
     except SQLAlchemyError as exc:

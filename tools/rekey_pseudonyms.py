@@ -33,14 +33,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import redis
-
 from bot.bookings import Booking
 from bot.handoff import LEGACY_TICKET, Ticket, TicketStatus
 from bot.member_store import LEGACY_MEMBER_KEY
 from bot.members import Member
 from bot.pseudonym import pseudonym, unkeyed_pseudonym
-from bot.settings import load_settings
+from bot.redis_clients import sync_client
 
 DROPPED = (
     "coopsante:echecs:",
@@ -143,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     args = parser.parse_args(argv)
-    client = redis.Redis.from_url(load_settings().redis_url, decode_responses=True)
+    client = sync_client()
     done = rekey(client, dry_run=args.dry_run)
     for what, count in sorted(done.items()):
         print(f"{count:8d}  {what}")

@@ -13,11 +13,11 @@ import os
 import uuid
 from pathlib import Path
 
-import redis
 from playwright.sync_api import Page, sync_playwright
 
 from bot.clinicians import ClinicianAccounts
 from bot.members import parse_registry
+from bot.redis_clients import sync_client
 from bot.verification import eligibility
 from tools.demo_members import demo_registry_csv
 from tools.sms_client import SmsClient
@@ -44,7 +44,7 @@ def web_demo(page: Page) -> None:
 
 
 def console_ticket(page: Page, auth_token: str) -> None:
-    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6380/0"))
+    client = sync_client()
     accounts = ClinicianAccounts(client)
     email, password = f"capture-{uuid.uuid4().hex[:6]}@demo.coopsante.example", uuid.uuid4().hex
     accounts.create(email, "Marie Gagnon", "infirmiere", password, ("val-morin", "hautes-laurentides"))

@@ -3,6 +3,7 @@ tests/conversations/ (waiting, relay, ANNULER, an emergency during a handoff).""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import threading
@@ -23,8 +24,16 @@ from bot.clinicians import (
     needs_rehash,
     password_matches,
 )
-from bot.handoff import UNCLAIMED_RETENTION_DAYS, HandoffDesk, Ticket, import_from_redis, new_ticket_id
+from bot.handoff import (
+    UNCLAIMED_RETENTION_DAYS,
+    HandoffDesk,
+    Ticket,
+    import_from_redis,
+    new_ticket_id,
+    wait_thread_async,
+)
 from bot.members import Member
+from bot.redis_clients import async_client
 
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), "+18195550101", "val-morin", "actif", None)
 
@@ -50,6 +59,21 @@ def test_the_queue_is_urgent_first_then_oldest(database: Any, redis_client: Any)
     assert [t.id for t in desk.queue()] == [urgent.id, old.id, new.id]
     desk.member_said(new.id, "j'ai mal à la poitrine", emergency=True)  # flagged: among the urgent ones
     assert [t.id for t in desk.queue()] == [urgent.id, new.id, old.id]
+
+
+def test_the_board_is_the_queue_and_the_clinicians_tickets_in_one_read(database: Any, redis_client: Any) -> None:
+    desk = HandoffDesk(database, redis_client)
+    opened = [
+        desk.open(ticket(d, conversation=c)) for d, c in (("clinicien", "a"), ("urgence", "b"), ("clinicien", "c"))
+    ]
+    mine = [desk.open(ticket(conversation=c)) for c in ("d", "e")]
+    theirs = desk.open(ticket(conversation="f"))
+    for held in [*mine, theirs]:
+        desk.claim(held.id, "autre@coop.example" if held is theirs else "inf@coop.example", "Inf")
+    desk.member_said(opened[2].id, "j'ai mal à la poitrine", emergency=True)
+    waiting, claimed = desk.board("inf@coop.example")
+    assert waiting == desk.queue() and [t.id for t in waiting] == [opened[1].id, opened[2].id, opened[0].id]
+    assert claimed == desk.claimed_by("inf@coop.example") and [t.id for t in claimed] == [t.id for t in mine]
 
 
 def test_exactly_one_of_many_clinicians_gets_a_ticket(database: Any, redis_client: Any) -> None:
@@ -160,6 +184,29 @@ def test_a_live_view_wakes_on_a_new_message_read_from_the_records(database: Any,
     first = desk.thread(opened.id)[0]["id"]
     assert [e["type"] for e in desk.wait_thread(opened.id, first, 100)] == ["membre"]  # after a given message
     timer.join()
+
+
+def test_a_live_view_on_an_event_loop_wakes_the_same_way(database: Any, redis_client: Any, redis_url: str) -> None:
+    """wait_thread_async: the console's ticket stream, waiting on redis.asyncio with no thread held."""
+    desk = HandoffDesk(database, redis_client)
+    opened = desk.open(ticket())
+
+    async def scenario() -> None:
+        live = async_client(redis_url)
+        try:
+            assert await wait_thread_async(desk, live, opened.id, "$", 200) == []
+            started = time.monotonic()
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.5, lambda: loop.run_in_executor(None, desk.member_said, opened.id, "allo?", False))
+            [entry] = await wait_thread_async(desk, live, opened.id, "$", 10_000)
+            assert entry["type"] == "membre" and entry["texte"] == "allo?"
+            assert time.monotonic() - started < 5, "woken by the message, not by the timeout"
+            first = desk.thread(opened.id)[0]["id"]
+            assert [e["type"] for e in await wait_thread_async(desk, live, opened.id, first, 100)] == ["membre"]
+        finally:
+            await live.close()
+
+    asyncio.run(scenario())
 
 
 def test_unclaimed_tickets_are_purged_after_their_retention(database: Any, redis_client: Any) -> None:
