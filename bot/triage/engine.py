@@ -322,8 +322,9 @@ def _episode(turns: Sequence[Turn], sure_only: bool = False) -> tuple[set[str], 
     """The findings still standing, the modifiers, the classifier levels of an episode's turns (of
     those the classifier was sure of, with `sure_only`), and the turns taken back.
 
-    A later denial takes back the same finding; a correction ("c'était l'an passé") takes back the
-    latest earlier message that had findings or a classifier level.
+    A later denial takes back the same finding, and a message all of whose findings were denied since;
+    a correction ("c'était l'an passé") takes back the latest earlier message that had findings or a
+    classifier level.
     """
     cancelled: set[int] = set()
     denied_after: dict[int, set[str]] = {}
@@ -335,6 +336,9 @@ def _episode(turns: Sequence[Turn], sure_only: bool = False) -> tuple[set[str], 
                     break
         for j in range(i):
             denied_after.setdefault(j, set()).update(turn.denied)
+    for i, turn in enumerate(turns):
+        if turn.present and set(turn.present) <= denied_after.get(i, set()):
+            cancelled.add(i)  # everything it said was denied since ("she didn't pass out"): out of the story too
     present: set[str] = set()
     modifiers: set[str] = set()
     levels: list[Disposition] = []

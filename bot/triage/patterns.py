@@ -53,6 +53,9 @@ _INTENSIFIERS_AFTER_PAS = frozenset({"juste", "seulement", "que", "only", "just"
 _HAVE_OR_DO = frozenset({"ai", "a", "as", "avons", "avez", "ont", "avait", "avais", "fait", "faisait", "y"})
 CLAUSE_BOUNDARIES = frozenset({".", ",", ";", "!", "?", ":", "mais", "et", "sauf", "but", "and", "alors", "puis"})
 NEGATION_WINDOW = 4  # words before a match that can negate it
+# English "n't" (normalised to "didn t") after these denies what follows. Not after can, won, couldn:
+# "can't breathe", "won't wake up", "can't stop bleeding" are the finding itself.
+_ENGLISH_NOT_STATE = frozenset({"don", "didn", "doesn", "isn", "wasn", "aren", "weren", "hasn", "haven", "hadn", "ain"})
 
 _WORD = r"[a-z0-9][a-z0-9-]*"
 _GAP_WORD = rf"(?:(?!(?:mais|pas|sans|aucune?|jamais|but|not|no)\b){_WORD} )"
@@ -68,6 +71,8 @@ def is_negated(text: str, start: int) -> bool:
         word = words[i]
         if word in CLAUSE_BOUNDARIES:
             return False
+        if word == "t" and i > 0 and words[i - 1] in _ENGLISH_NOT_STATE:
+            return True  # "she didn't pass out", "he doesn't have a fever"
         if word not in NEGATION_CUES:
             continue
         following = words[i + 1 : i + 3]
