@@ -274,7 +274,7 @@ def supervisord_conf(plan: Plan) -> str:
             "autostart=false",  # started in the declaration's order by tools/supervise.py
             "autorestart=true",
             "startsecs=1",
-            "startretries=3",
+            "startretries=10",  # a restart that dies within startsecs, retried with a growing pause
             f"stopsignal={unit.stop_signal}",
             "stopwaitsecs=10",
             "redirect_stderr=true",

@@ -159,3 +159,37 @@ def test_supervisord_restarts_each_process_and_logs_it_apart(tmp_path: Path) -> 
     assert all(Path(log).parent == tmp_path / "logs" for log in logs)
     assert conf.get("program:postgres", "stopsignal") == "INT"
     assert conf.get("program:redis", "command").split()[0].endswith("redis-server")
+
+
+def image_commands() -> dict[str, list[str]]:
+    """The CMD of each target of deploy/Dockerfile (the exec form), by target."""
+    import json
+
+    commands: dict[str, list[str]] = {}
+    target = ""
+    for line in (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        stage = re.match(r"FROM \S+ AS (\w+)", line)
+        if stage:
+            target = stage.group(1)
+        elif line.startswith("CMD ["):
+            commands[target] = json.loads(line.removeprefix("CMD "))
+    return commands
+
+
+def rasa_serve_command() -> list[str]:
+    """What deploy/rasa-entrypoint.sh runs for `serve` (the Rasa image's CMD), $RASA_TOKEN as written."""
+    script = (ROOT / "deploy" / "rasa-entrypoint.sh").read_text(encoding="utf-8")
+    found = re.search(r"set -- (rasa run .*?)\n *;;", script.replace("\\\n", " "), re.S)
+    assert found, "rasa-entrypoint.sh: serve sets the command"
+    return shlex.split(found.group(1), posix=False)
+
+
+def test_an_image_run_alone_runs_what_the_compose_file_runs() -> None:
+    """The compose file writes out the actions', Rasa's and the console's commands; their images run the same."""
+    services = compose_services()
+    for target, command in image_commands().items():
+        expected = [str(arg) for arg in services[target]["command"]]
+        if command == ["serve"]:
+            command = rasa_serve_command()
+            expected = [re.sub(r"\$\{RASA_TOKEN[^}]*\}", '"$RASA_TOKEN"', arg) for arg in expected]
+        assert command == expected, target
