@@ -406,6 +406,14 @@ def _masked(url: str) -> str:
 
 
 def banner(plan: Plan, shown: Mapping[str, str], seconds: float) -> str:
+    conf = plan.run_dir / "supervisord.conf"
+    up = f"\nCoop Santé Triage is up ({seconds:.0f} s to load)."
+    where = (
+        f"  Logs                {plan.logs}/  (one per process)\n"
+        f"  Processes           .venv/bin/supervisorctl -c {conf} status"
+    )
+    if not plan.running("rasa"):  # another declaration (tests/integration/test_supervise.py)
+        return f"{up}\n{where}"
     env = plan.env
     rasa, console = env["RASA_PORT"], env["CONSOLE_PORT"]
     if plan.running("twilio"):
@@ -423,9 +431,7 @@ def banner(plan: Plan, shown: Mapping[str, str], seconds: float) -> str:
     accounts = shown.get("demo-accounts", "").rstrip("\n") or (
         "  (accounts: python -m tools.console_user add EMAIL --name NAME --role infirmiere --coop COOP)"
     )
-    conf = plan.run_dir / "supervisord.conf"
-    return f"""
-Coop Santé Triage is up ({seconds:.0f} s to load).
+    return f"""{up}
   Rasa server (REST)  http://localhost:{rasa}/webhooks/rest/webhook  ({plan.counts.get("rasa", 1)} process(es))
   Web chat demo page  http://127.0.0.1:{rasa}/webhooks/web/demo
   Clinician console   http://127.0.0.1:{console}/
@@ -434,8 +440,7 @@ Coop Santé Triage is up ({seconds:.0f} s to load).
   Action server       http://localhost:{env["ACTIONS_PORT"]}/webhook
   Redis               {_masked(env.get("REDIS_URL", ""))}
   PostgreSQL          {_masked(env.get("DATABASE_URL", ""))}
-  Logs                {plan.logs}/  (one per process)
-  Processes           .venv/bin/supervisorctl -c {conf} status
+{where}
 
 Try:  curl -s localhost:{rasa}/webhooks/rest/webhook -d '{{"sender":"moi","message":"quelles sont vos heures?"}}'
 Ctrl-C stops everything."""
@@ -445,7 +450,12 @@ def _stop(signum: int, frame: types.FrameType | None) -> None:
     raise Stop
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="make run: the processes of deploy/processes.toml, supervised.")
+    parser.add_argument("--declaration", type=Path, default=DECLARATION, help="another declaration (tests)")
+    args = parser.parse_args(argv)
     run_dir = Path(os.environ.get("RUN_DIR", ".run"))
     run_dir = (run_dir if run_dir.is_absolute() else ROOT / run_dir).resolve()
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -454,7 +464,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     supervisor: Supervisor | None = None
     try:
-        plan = make_plan(load_declaration(), os.environ, run_dir)
+        plan = make_plan(load_declaration(args.declaration), os.environ, run_dir)
         conf = run_dir / "supervisord.conf"
         conf.write_text(supervisord_conf(plan))
         supervisor = Supervisor(plan, conf)
