@@ -370,7 +370,10 @@ def bring_up(plan: Plan, supervisor: Supervisor) -> dict[str, str]:
         return step not in declared or all(u.name in ready for u in plan.units if u.step == step)
 
     while pending or waiting:
-        for unit in [u for u in pending if all(step_ready(a) for a in u.after)]:
+        startable = [u for u in pending if all(step_ready(a) for a in u.after)]
+        if not startable and not waiting:
+            raise StartError(f"deploy/processes.toml: {[u.name for u in pending]} wait for each other")
+        for unit in startable:
             pending.remove(unit)
             argv = executable(unit.argv)
             if unit.kind == "task":

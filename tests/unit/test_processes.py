@@ -88,6 +88,15 @@ def test_what_make_run_alone_runs_says_why() -> None:
         assert "service" in spec or spec.get("make_run_only"), f"{name}: a compose service, or why not"
 
 
+def test_every_step_comes_after_declared_steps_and_runs_when_declared_ones_do() -> None:
+    declaration = load_declaration()
+    names = {name for _, name, _ in steps(declaration)}
+    for _, name, spec in steps(declaration):
+        assert set(spec.get("after", [])) <= names, name
+        assert set(spec.get("when", [])) <= names, name
+        assert "front" not in spec or "count" in declaration["process"][spec["front"]], name
+
+
 def test_the_comparison_sees_a_changed_option() -> None:
     declared = ["redis-server", "--port", "{port}", "--appendfsync", "everysec"]
     assert same_modulo_values(declared, ["redis-server", "--port", "6379", "--appendfsync", "everysec"])
