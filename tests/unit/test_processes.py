@@ -97,6 +97,23 @@ def test_every_step_comes_after_declared_steps_and_runs_when_declared_ones_do() 
         assert "front" not in spec or "count" in declaration["process"][spec["front"]], name
 
 
+def test_every_module_and_script_the_declaration_runs_exists() -> None:
+    """A module that moves (tools/ to ops/, say) is renamed in the declaration too."""
+    import importlib.util
+
+    for _, name, spec in steps(load_declaration()):
+        commands = [
+            spec["command"],
+            spec.get("ready", {}).get("command", []),
+            spec.get("prepare", {}).get("command", []),
+        ]
+        for argv in commands:
+            if argv[:2] == ["python", "-m"]:
+                assert importlib.util.find_spec(argv[2]) is not None, f"{name}: no module {argv[2]}"
+            elif argv[:1] == ["python"] and argv[1].endswith(".py"):
+                assert (ROOT / argv[1]).exists(), f"{name}: no script {argv[1]}"
+
+
 def test_the_comparison_sees_a_changed_option() -> None:
     declared = ["redis-server", "--port", "{port}", "--appendfsync", "everysec"]
     assert same_modulo_values(declared, ["redis-server", "--port", "6379", "--appendfsync", "everysec"])
