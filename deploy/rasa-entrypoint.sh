@@ -1,17 +1,31 @@
 #!/bin/sh
 # The Rasa image's entry point. With no argument (or `serve`) it runs the production server from the
-# environment alone; any other arguments go to `rasa` itself (`rasa data validate`, the Helm
-# chart's `run ...`). endpoints.yml names `make run`'s action server (localhost:5055): the server
-# gets a copy pointing at ACTION_ENDPOINT_URL instead.
+# environment alone; with a whole `rasa run ...` command (deploy/docker-compose.yml's, as
+# deploy/processes.toml declares it) it runs that one the same way; any other arguments go to `rasa`
+# itself (`rasa data validate`, the Helm chart's `run ...`).
+#
+# The production server: the token and the settings are checked first, and endpoints.yml, which names
+# `make run`'s action server (localhost:5055), is copied to /tmp/endpoints.yml pointing at
+# ACTION_ENDPOINT_URL instead.
 set -eu
-if [ "${1:-serve}" != serve ]; then
-  exec rasa "$@"
-fi
+case "${1:-serve}" in
+  serve)
+    : "${RASA_TOKEN:?RASA_TOKEN must be set: the HTTP API never runs without a token}"
+    set -- rasa run --enable-api --interface 0.0.0.0 --port 5005 --model models/coop-sante.tar.gz \
+      --endpoints /tmp/endpoints.yml --credentials credentials.prod.yml --auth-token "$RASA_TOKEN" \
+      --logging-config-file deploy/logging.yml
+    ;;
+  rasa)
+    [ "${2:-}" = run ] || exec "$@"
+    ;;
+  *)
+    exec rasa "$@"
+    ;;
+esac
 : "${RASA_TOKEN:?RASA_TOKEN must be set: the HTTP API never runs without a token}"
 : "${REDIS_URL:?REDIS_URL must be set}"
 python -m bot.settings # placeholder or short secrets: one line, and no start
-endpoints=/tmp/endpoints.yml
-python - "$endpoints" <<'PY'
+python - /tmp/endpoints.yml <<'PY'
 import os
 import sys
 
@@ -23,6 +37,4 @@ config["action_endpoint"] = {"url": os.environ.get("ACTION_ENDPOINT_URL", "http:
 with open(sys.argv[1], "w", encoding="utf-8") as target:
     yaml.safe_dump(config, target)
 PY
-exec rasa run --enable-api --auth-token "$RASA_TOKEN" --port 5005 \
-  --credentials credentials.prod.yml --endpoints "$endpoints" \
-  --model models/coop-sante.tar.gz --logging-config-file deploy/logging.yml
+exec "$@"

@@ -7,7 +7,7 @@
 
 One template, so that both have the same locations, the same request rates and the same Socket.IO
 stickiness; what differs is in the values below and in the template's `#{{if ...}}` sections.
-Standard library only: it runs in the nginx image (Debian's python3) and from scripts/run.sh.
+Standard library only: it runs in the nginx image (Debian's python3) and for make run (deploy/processes.toml).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     production.add_argument("--console", default="console:5020")
     production.add_argument("--listen", default="8080")
     production.add_argument("--state-dir", default="/var/lib/nginx/coopsante")
-    local = modes.add_parser("local", help="make run's nginx (scripts/run.sh)")
+    local = modes.add_parser("local", help="make run's nginx (deploy/processes.toml)")
     local.add_argument("--listen", required=True)
     local.add_argument("--rasa", action="append", default=[], help="host:port of a Rasa server (repeatable)")
     local.add_argument("--state-dir", required=True)

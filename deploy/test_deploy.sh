@@ -10,9 +10,11 @@
 #  5. starts the stack with podman-compose (plus deploy/compose.test.yml: a local Twilio server),
 #     migrates the records' schema, imports a member registry and a schedule, adds a console account;
 #  6. runs the smoke test through nginx (tools/deploy_smoke.py): SMS signed with the Twilio token,
-#     the web chat over Socket.IO, the console's sign-in, a booking by SMS;
-#  7. restarts each container in turn (postgres, redis, actions, rasa, console, nginx) and checks
-#     after each that the service answers and the booking is still there;
+#     the web chat over Socket.IO, the console's sign-in, a booking by SMS; checks that the console
+#     worker runs and did its work (a purge pass in its log);
+#  7. restarts each container in turn (postgres, redis, actions, rasa, console, console-worker, nginx)
+#     and checks after each that the service answers (the worker: runs again and purged again) and
+#     the booking is still there;
 #  8. tears down containers, volumes and network (images stay cached), keeping every container's log.
 #
 # Log: .run/deploy/test-deploy.log; container logs: .run/deploy/logs/. Ports: nginx on
@@ -122,7 +124,7 @@ compose() {
   podman-compose -p "$PROJECT" -f deploy/docker-compose.yml -f deploy/compose.test.yml "$@"
 }
 container() { echo "${PROJECT}_$1_1"; }
-SERVICES=(postgres redis migrate actions rasa console nginx twilio)
+SERVICES=(postgres redis migrate actions rasa console console-worker nginx twilio)
 
 teardown() {
   local code=$?
@@ -164,6 +166,14 @@ address() { podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}
 healthy() {  # healthy SERVICE SECONDS: its container's health check (the compose file's) passes
   wait_until "$1 healthy" "$2" podman healthcheck run "$(container "$1")"
 }
+# The console worker has no port, hence no health check: it runs, and its log shows its work.
+worker_starts() { podman logs "$(container console-worker)" 2>&1 | grep -c 'console.worker_started' || true; }
+worker_worked() {  # worker_worked STARTS: running, started at least STARTS times, a purge pass since the last start
+  [ "$(podman inspect -f '{{.State.Running}}' "$(container console-worker)")" = true ] || return 1
+  [ "$(worker_starts)" -ge "$1" ] || return 1
+  podman logs "$(container console-worker)" 2>&1 \
+    | awk '/console\.worker_started/ { purged = 0 } /console\.purged/ { purged = 1 } END { exit !purged }'
+}
 # podman-compose 1.0 starts services in dependency order but does not wait for health checks, so
 # the stack comes up in the order Docker Compose's depends_on conditions would give.
 step "starting PostgreSQL and Redis"
@@ -175,9 +185,11 @@ compose up -d migrate >>"$WORK/logs/compose-up.log" 2>&1
 code=$(podman wait "$(container migrate)")
 podman logs "$(container migrate)" 2>&1 | tail -2
 [ "$code" = 0 ] || { echo "the migration failed (exit $code)" >&2; exit 1; }
-step "starting the actions, Rasa, the console, nginx and the local Twilio server"
-compose up -d actions rasa console nginx twilio >>"$WORK/logs/compose-up.log" 2>&1
+step "starting the actions, Rasa, the console and its worker, nginx and the local Twilio server"
+compose up -d actions rasa console console-worker nginx twilio >>"$WORK/logs/compose-up.log" 2>&1
 for service in actions rasa console nginx; do healthy "$service" 300; done
+wait_until "the console worker runs and purged" 60 worker_worked 1
+podman logs "$(container console-worker)" 2>&1 | grep -m1 'console.purged' | sed 's/^/    /'
 wait_until "Rasa answers through nginx" 60 curl -sf "http://127.0.0.1:$HTTP_PORT/webhooks/sms/"
 wait_until "the console answers through nginx" 60 curl -sf -H "Host: localhost" "http://127.0.0.1:$HTTP_PORT/sante"
 podman ps --filter "name=^${PROJECT}_" --format '    {{.Names}}  {{.Status}}'
@@ -187,7 +199,7 @@ step "importing a member registry and a schedule, adding a console account (in t
   | podman exec -i "$(container console)" python -m tools.import_members /dev/stdin | tail -1
 podman exec "$(container console)" python -m tools.import_schedule --demo-if-empty
 account=$(podman exec "$(container console)" python -m tools.console_user add smoke@coop.example \
-  --name "Test de fumée" --role infirmiere)
+  --name "Test de fumée" --role infirmiere --coop val-morin)
 export CONSOLE_EMAIL=smoke@coop.example
 CONSOLE_PASSWORD=$(echo "$account" | sed -E 's/.*: ([^ ]+) \(.*/\1/')
 export CONSOLE_PASSWORD
@@ -199,15 +211,21 @@ step "smoke test through nginx"
 PYTHONPATH=$ROOT .venv/bin/python -m tools.deploy_smoke first --state "$WORK/state.json"
 
 # --- 7. Restarts ---------------------------------------------------------------------------------------------
-for service in postgres redis actions rasa console nginx; do
+for service in postgres redis actions rasa console console-worker nginx; do
   step "restarting $service"
+  starts=$(worker_starts)
   before=$(address "$service")
   # Without systemd, podman cannot schedule periodic health checks and says so on each restart:
   # that goes to a log, and the health checks are run on demand below.
   podman restart "$(container "$service")" >/dev/null 2>>"$WORK/logs/podman-restart.log"
   after=$(address "$service")
   echo "    address $before -> $after"
-  healthy "$service" 300
+  if [ "$service" = console-worker ]; then
+    wait_until "the console worker runs again and purged" 60 worker_worked $((starts + 1))
+  else
+    healthy "$service" 300
+    wait_until "the console worker still runs" 60 worker_worked "$starts"
+  fi
   wait_until "Rasa answers through nginx" 60 curl -sf "http://127.0.0.1:$HTTP_PORT/webhooks/sms/"
   wait_until "the console answers through nginx" 60 curl -sf -H "Host: localhost" "http://127.0.0.1:$HTTP_PORT/sante"
   PYTHONPATH=$ROOT .venv/bin/python -m tools.deploy_smoke again --state "$WORK/state.json"

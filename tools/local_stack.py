@@ -1,7 +1,7 @@
 """`make run`'s stack on chosen ports, started from Python: for end-to-end tests and the SMS report.
 
-Runs scripts/run.sh in its own process group (Redis, local Twilio server, actions, Rasa), waits
-until it says it is up, and stops the whole group afterwards.
+Runs scripts/run.sh (the processes of deploy/processes.toml under supervisord, tools/supervise.py) in
+its own process group, waits until it says it is up, and stops it afterwards as Ctrl-C would.
 """
 
 from __future__ import annotations
@@ -78,7 +78,21 @@ def local_stack(
         _wait_until_up(process)
         yield process
     finally:
-        if process.poll() is None:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[str], seconds: float = 60) -> None:
+    """SIGTERM, as a service manager stops it; SIGKILL to whatever is left after `seconds`.
+
+    supervisord puts each process it starts in a process group of its own (Ctrl-C in a terminal
+    reaches supervisord, which stops them in turn): a SIGKILL to the script's group alone would leave
+    them running.
+    """
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
 

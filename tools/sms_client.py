@@ -13,7 +13,7 @@ from typing import Any
 
 from twilio.request_validator import RequestValidator
 
-ACCOUNT_SID = "AC00000000000000000000000000000000"  # scripts/run.sh's local account
+ACCOUNT_SID = "AC00000000000000000000000000000000"  # make run's local account (deploy/processes.toml)
 
 
 @dataclass(frozen=True)

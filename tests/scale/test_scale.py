@@ -1,8 +1,8 @@
 """Several Rasa processes behind nginx, under load and faults (`make test-scale`, a few minutes).
 
 `make run`'s script with RASA_PROCESSES=2: two Rasa servers behind nginx, sharing Redis (tracker
-and lock stores, Socket.IO manager) and the action server. The script restarts any process that
-dies, as a service manager would.
+and lock stores, Socket.IO manager) and the action server. supervisord restarts any process that
+dies (deploy/processes.toml, tools/supervise.py).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def test_pseudonyms_are_keyed() -> None:
 
 
 def nginx_limits(text: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(zone -> rate, location -> its limit_req) in an nginx config (or run.sh's heredoc)."""
+    """(zone -> rate, location -> its limit_req) in an nginx config."""
     import re
 
     text = text.replace("\\$", "$")
@@ -152,7 +152,7 @@ def test_nginx_limits_request_rates_in_deploy_and_in_make_run() -> None:
         assert "proxy_pass http://rasa_sticky;" in text and "ip_hash;" in text
         assert "{{" not in text.replace("#{{", "")
     assert "127.0.0.1 1;" in local_text and "127.0.0.1 1;" not in production  # make run exempts loopback
-    assert "deploy/render_nginx.py" in (PROJECT_ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
+    assert "deploy/render_nginx.py" in (PROJECT_ROOT / "deploy" / "processes.toml").read_text(encoding="utf-8")
 
 
 def test_the_readme_configuration_is_the_generated_one() -> None:
