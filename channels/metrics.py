@@ -13,10 +13,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff import HandoffDesk
+from bot.handoff.desk import HandoffDesk
 from bot.metrics import METRICS
+from bot.platform.settings import load_settings
 from bot.records.database import shared_engine
-from bot.settings import load_settings
 
 
 class MetricsInput(InputChannel):

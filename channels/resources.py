@@ -8,8 +8,8 @@ import redis
 from sqlalchemy.engine import Engine
 
 from bot.content import Content, load_content
+from bot.platform.settings import load_settings
 from bot.records.database import shared_engine
-from bot.settings import load_settings
 
 
 @cache

@@ -29,7 +29,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.answers import AnswerFinder, load_answer_finder
 from bot.content import load_content
 from bot.metrics import METRICS
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.platform.settings import PROJECT_ROOT, load_settings
 from bot.triage import Decision, Triage, Turn, load_triage
 
 logger = logging.getLogger("coopsante.triage")

@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot.availability import Block, BookingRules, Slot
-from bot.bookings import Booking
-from bot.clinicians import Clinician, Session
-from bot.french_time import french_datetime
-from bot.handoff import Ticket
+from bot.booking.availability import Block, BookingRules, Slot
+from bot.booking.french_time import french_datetime
+from bot.booking.store import Booking
+from bot.handoff.clinicians import Clinician, Session
+from bot.handoff.desk import Ticket
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 QUEBEC = ZoneInfo("America/Toronto")

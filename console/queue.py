@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.availability import QUEBEC
-from bot.clinicians import Clinician
-from bot.handoff import HandoffDesk
+from bot.booking.availability import QUEBEC
+from bot.handoff.clinicians import Clinician
+from bot.handoff.desk import HandoffDesk
 from console import pages
 from console.access import sees_ticket
 from console.shared import BOOKINGS, DESK, RULES, clinical, event_stream, html_page, session_of, still_valid

@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.audit import AuditLog
-from bot.availability import Availability, BookingRules
-from bot.bookings import BookingStore
-from bot.clinicians import Clinician, ClinicianAccounts, Session
+from bot.booking.availability import Availability, BookingRules
+from bot.booking.store import BookingStore
 from bot.content import Content
-from bot.handoff import HandoffDesk
+from bot.handoff.clinicians import Clinician, ClinicianAccounts, Session
+from bot.handoff.desk import HandoffDesk
+from bot.platform.audit import AuditLog
 from console.access import BreakGlass
 from console.delivery import MemberDelivery
 

@@ -13,10 +13,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.birthdate import parse_birth_date
 from bot.content import Content
-from bot.handoff import Ticket
-from bot.language import LANGUAGES
+from bot.handoff.desk import Ticket
+from bot.membership.birthdate import parse_birth_date
+from bot.platform.language import LANGUAGES
 
 MASKS = {
     "naissance": "••• (date de naissance)",

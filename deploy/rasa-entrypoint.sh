@@ -9,7 +9,7 @@ if [ "${1:-serve}" != serve ]; then
 fi
 : "${RASA_TOKEN:?RASA_TOKEN must be set: the HTTP API never runs without a token}"
 : "${REDIS_URL:?REDIS_URL must be set}"
-python -m bot.settings # placeholder or short secrets: one line, and no start
+python -m bot.platform.settings # placeholder or short secrets: one line, and no start
 endpoints=/tmp/endpoints.yml
 python - "$endpoints" <<'PY'
 import os

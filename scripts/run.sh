@@ -20,8 +20,8 @@ RUN_DIR=${RUN_DIR:-.run}
 mkdir -p "$RUN_DIR/redis" "$RUN_DIR/logs"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 # Secrets: with COOPSANTE_ENV=production, a placeholder or short secret stops here in one line.
-# Otherwise PSEUDONYM_KEY, when not set, is made once into .run/secrets/ (bot/settings.py).
-.venv/bin/python -m bot.settings || exit 1
+# Otherwise PSEUDONYM_KEY, when not set, is made once into .run/secrets/ (bot/platform/settings.py).
+.venv/bin/python -m bot.platform.settings || exit 1
 
 declare -A name_of=() command_of=() log_of=()
 launch() {  # launch NAME LOGFILE COMMAND...: start in the background, remembered for restarts

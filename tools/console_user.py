@@ -21,9 +21,9 @@ import sys
 
 import redis
 
-from bot.clinicians import ROLES, AccountError, ClinicianAccounts
 from bot.content import load_content
-from bot.settings import load_settings
+from bot.handoff.clinicians import ROLES, AccountError, ClinicianAccounts
+from bot.platform.settings import load_settings
 
 DEMO_ACCOUNTS = (
     ("infirmiere@demo.coopsante.example", "Marie Demo", "infirmiere", ("val-morin", "hautes-laurentides")),

@@ -11,7 +11,7 @@ import io
 import random
 from datetime import date, timedelta
 
-from bot.members import HEADER
+from bot.membership.members import HEADER
 
 FIRST_NAMES = [
     "Gisèle", "Réjean", "Sophie", "Mathis", "Louise", "Gaétan", "Chantal", "Éric", "Nathalie", "Benoît",

@@ -22,13 +22,13 @@ from typing import Any
 import redis
 from sqlalchemy.engine import Engine
 
-from bot.availability import QUEBEC, Availability, Slot, demo_blocks, slots_of
-from bot.bookings import BookingStore
-from bot.handoff import HandoffDesk, Ticket
+from bot.booking.availability import QUEBEC, Availability, Slot, demo_blocks, slots_of
+from bot.booking.store import BookingStore
+from bot.handoff.desk import HandoffDesk, Ticket
+from bot.platform.settings import load_settings
 from bot.records.database import engine_for
-from bot.service_records import ServiceRecords, Turn
-from bot.service_report import last_complete_week
-from bot.settings import load_settings
+from bot.records.service_records import ServiceRecords, Turn
+from bot.records.service_report import last_complete_week
 
 SEED = 20
 COOPS = {"val-morin": 1.0, "hautes-laurentides": 0.6}  # relative traffic

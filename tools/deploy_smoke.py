@@ -31,9 +31,9 @@ from typing import Any
 
 import socketio
 
-from bot.members import Member, parse_registry
-from bot.text import normalise
-from bot.verification import eligibility
+from bot.membership.members import Member, parse_registry
+from bot.membership.verification import eligibility
+from bot.platform.text import normalise
 from tools.demo_members import demo_registry_csv
 from tools.sms_client import SmsClient
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.member_store import MemberRegistry
-from bot.members import parse_registry
+from bot.membership.members import parse_registry
+from bot.membership.store import MemberRegistry
+from bot.platform.settings import load_settings
 from bot.records.database import engine_for
-from bot.settings import load_settings
 from tools.demo_members import demo_registry_csv
 
 

@@ -1,8 +1,8 @@
 """make import-redis: copy the records today's Redis holds into the system of record (PostgreSQL).
 
 Members, consent records and the audit trail (this module's stores), then tickets, threads,
-bookings and availability through `import_from_redis(redis, engine)` of bot.handoff,
-bot.bookings and bot.availability, where those modules have it. Idempotent: running it twice
+bookings and availability through `import_from_redis(redis, engine)` of bot.handoff.desk,
+bot.booking.store and bot.booking.availability, where those modules have it. Idempotent: running it twice
 adds nothing. Redis is left as it was; once the import is checked, its old keys can go
 (bot/records/retention.py lists them as `legacy`).
 """
@@ -17,11 +17,17 @@ import redis
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import audit, consent, member_store
+from bot.membership import consent
+from bot.membership import store as member_store
+from bot.platform import audit
+from bot.platform.settings import load_settings
 from bot.records.database import engine_for, migrate
-from bot.settings import load_settings
 
-MOVED_ELSEWHERE = ("bot.handoff", "bot.bookings", "bot.availability")
+MOVED_ELSEWHERE = {
+    "handoff": "bot.handoff.desk",
+    "bookings": "bot.booking.store",
+    "availability": "bot.booking.availability",
+}
 
 
 def import_all(client: Any, engine: Engine) -> dict[str, str]:
@@ -32,10 +38,10 @@ def import_all(client: Any, engine: Engine) -> dict[str, str]:
         "consentements": f"{consent.import_from_redis(client, engine)} ajoutés",
         "journal": f"{audit.import_from_redis(client, engine)} ajoutées",
     }
-    for name in MOVED_ELSEWHERE:
+    for part, name in MOVED_ELSEWHERE.items():
         importer = getattr(importlib.import_module(name), "import_from_redis", None)
         if importer is not None:
-            done[name.removeprefix("bot.")] = str(importer(client, engine))
+            done[part] = str(importer(client, engine))
     return done
 
 

@@ -8,7 +8,7 @@
 CSV columns: clinicien,type,coop,modalites,debut,fin (modalites separated by ";", times as
 "YYYY-MM-DD HH:MM" in Quebec time). A bad line stops the import and changes nothing.
 An .ics file's recurring events are imported from today to IMPORT_WEEKS (8) weeks ahead; its
-all-day events are set aside and listed (bot/ics_import.py).
+all-day events are set aside and listed (bot/booking/ics_import.py).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.availability import QUEBEC, Availability, ScheduleError, demo_blocks, parse_csv
-from bot.ics_import import parse_ics
+from bot.booking.availability import QUEBEC, Availability, ScheduleError, demo_blocks, parse_csv
+from bot.booking.ics_import import parse_ics
+from bot.platform.settings import load_settings
 from bot.records.database import engine_for
-from bot.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from redis import Redis
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.platform.settings import load_settings
 from bot.records.database import engine_for
 from bot.records.retention import purge_all, record_stores
-from bot.settings import load_settings
 
 
 def main() -> None:

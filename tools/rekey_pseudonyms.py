@@ -1,4 +1,4 @@
-"""Move Redis keys named by a pseudonym to the keyed pseudonyms (bot/pseudonym.py).
+"""Move Redis keys named by a pseudonym to the keyed pseudonyms (bot/platform/pseudonym.py).
 
     python -m tools.rekey_pseudonyms            # from the old unkeyed SHA-256 to PSEUDONYM_KEY
     python -m tools.rekey_pseudonyms --dry-run  # say what would change, change nothing
@@ -9,11 +9,11 @@ layout from before the records moved to PostgreSQL: on an upgrade, run it before
 those records (tools/import_redis_records.py), which then carries the keyed pseudonyms over. What it does, key
 family by key family (every place that builds a key with `pseudonym()`):
 
-- short-lived keys are dropped: failed-attempt counters (bot/attempts.py), one-time codes and their
-  hourly counts (bot/otp.py), erasure markers (bot/privacy.py), the members a coop site vouched for
-  per web session (bot/web_identity.py, the member is asked again), the web chat's per-minute
+- short-lived keys are dropped: failed-attempt counters (bot/membership/attempts.py), one-time codes and their
+  hourly counts (bot/membership/otp.py), erasure markers (bot/records/privacy.py), the members a coop site vouched for
+  per web session (bot/membership/web_identity.py, the member is asked again), the web chat's per-minute
   counts and what "1", "2"... mean in an SMS conversation;
-- the handoff index by conversation (bot/handoff.py) is rebuilt from the open tickets, which hold
+- the handoff index by conversation (bot/handoff/desk.py) is rebuilt from the open tickets, which hold
   their conversation;
 - lasting records are renamed, for every identifier the bot knows (member numbers and phones of the
   registry, conversations of the tracker store, of bookings and of tickets): consent records, SMS
@@ -22,7 +22,7 @@ family by key family (every place that builds a key with `pseudonym()`):
   left in place, and the count per family is printed, so that staff can act on it.
 
 The audit stream keeps the old hashes of the entries written before (it is append-only):
-`bot.pseudonym.unkeyed_pseudonym` gives them for a known identifier.
+`bot.platform.pseudonym.unkeyed_pseudonym` gives them for a known identifier.
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ from typing import Any
 
 import redis
 
-from bot.bookings import Booking
-from bot.handoff import LEGACY_TICKET, Ticket
-from bot.member_store import LEGACY_MEMBER_KEY
-from bot.members import Member
-from bot.pseudonym import pseudonym, unkeyed_pseudonym
-from bot.settings import load_settings
+from bot.booking.store import Booking
+from bot.handoff.desk import LEGACY_TICKET, Ticket
+from bot.membership.members import Member
+from bot.membership.store import LEGACY_MEMBER_KEY
+from bot.platform.pseudonym import pseudonym, unkeyed_pseudonym
+from bot.platform.settings import load_settings
 
 DROPPED = (
     "coopsante:echecs:",

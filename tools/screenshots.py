@@ -16,9 +16,9 @@ from pathlib import Path
 import redis
 from playwright.sync_api import Page, sync_playwright
 
-from bot.clinicians import ClinicianAccounts
-from bot.members import parse_registry
-from bot.verification import eligibility
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.membership.members import parse_registry
+from bot.membership.verification import eligibility
 from tools.demo_members import demo_registry_csv
 from tools.sms_client import SmsClient
 

@@ -20,18 +20,18 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from bot import booking_flow
 from bot.answers import Match
-from bot.birthdate import parse_birth_date
-from bot.bookings import Booking
+from bot.booking import flow as booking_flow
+from bot.booking.store import Booking
 from bot.dialogue import words
 from bot.dialogue.model import Flow, Inbound, Outcome, Reply, Request, State
 from bot.dialogue.services import Services
-from bot.handoff import Ticket, new_ticket_id
-from bot.language import ENGLISH, FRENCH, detect
-from bot.members import Member
-from bot.privacy import data_summary
-from bot.verification import eligibility, phone_of_sender
+from bot.handoff.desk import Ticket, new_ticket_id
+from bot.membership.birthdate import parse_birth_date
+from bot.membership.members import Member
+from bot.membership.verification import eligibility, phone_of_sender
+from bot.platform.language import ENGLISH, FRENCH, detect
+from bot.records.privacy import data_summary
 
 EMERGENCIES = ("911", "crise", "urgence")
 CARE = ("clinicien", "consultation")

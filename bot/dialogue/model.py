@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.language import FRENCH
+from bot.platform.language import FRENCH
 
 
 @dataclass

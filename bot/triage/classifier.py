@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.text import normalise
+from bot.platform.text import normalise
 from bot.triage.dispositions import Disposition
 
 logger = logging.getLogger(__name__)

@@ -137,8 +137,8 @@ def test_a_site_not_on_the_allow_list_cannot_chat(page: Page, sites: Path) -> No
 
 def demo_member_number() -> str:
     """An eligible demo member whom the other end-to-end tests leave alone (CALLER is the phone line's)."""
-    from bot.members import parse_registry
-    from bot.verification import eligibility
+    from bot.membership.members import parse_registry
+    from bot.membership.verification import eligibility
 
     members = parse_registry(demo_registry_csv()).members
     return [m for m in members if eligibility(m) == "ok" and m.number != CALLER[0]][-1].number

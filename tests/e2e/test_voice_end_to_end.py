@@ -22,13 +22,13 @@ import pytest
 import redis
 from twilio.request_validator import RequestValidator
 
-from bot.availability import QUEBEC
-from bot.bookings import BookingStore
-from bot.clinicians import ClinicianAccounts
-from bot.french_time import french_datetime
-from bot.handoff import HandoffDesk
-from bot.members import Member, parse_registry
-from bot.voice_twiml import unknown_verbs
+from bot.booking.availability import QUEBEC
+from bot.booking.french_time import french_datetime
+from bot.booking.store import BookingStore
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk
+from bot.membership.members import Member, parse_registry
+from bot.voice.twiml import unknown_verbs
 from tests.console_login import log_in_over_http, post_headers
 from tests.stack import AUTH_TOKEN, CONSOLE_URL, PORTS
 from tools.demo_members import CALLER, demo_registry_csv

@@ -17,13 +17,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.audit import AuditLog
-from bot.availability import QUEBEC, Availability, load_rules
-from bot.clinicians import ClinicianAccounts
+from bot.booking.availability import QUEBEC, Availability, load_rules
 from bot.content import Content
-from bot.handoff import HandoffDesk, Ticket, new_ticket_id
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk, Ticket, new_ticket_id
+from bot.platform.audit import AuditLog
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
 from console.app import make_app
 from console.delivery import MemberDelivery
 from console.transcript import MASKS, identity_prompts, mask, transcript_lines

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.clinicians import (
+from bot.handoff.clinicians import (
     ACCOUNT_KEY,
     AccountError,
     ClinicianAccounts,
@@ -23,8 +23,8 @@ from bot.clinicians import (
     needs_rehash,
     password_matches,
 )
-from bot.handoff import UNCLAIMED_RETENTION_DAYS, HandoffDesk, Ticket, import_from_redis, new_ticket_id
-from bot.members import Member
+from bot.handoff.desk import UNCLAIMED_RETENTION_DAYS, HandoffDesk, Ticket, import_from_redis, new_ticket_id
+from bot.membership.members import Member
 
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), "+18195550101", "val-morin", "actif", None)
 

@@ -11,10 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.audit import AuditLog
-from bot.consent import ConsentStore, load_notice
-from bot.member_store import MemberRegistry
-from bot.members import Member
+from bot.membership.consent import ConsentStore, load_notice
+from bot.membership.members import Member
+from bot.membership.store import MemberRegistry
+from bot.platform.audit import AuditLog
 from tools.import_redis_records import import_all
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.member_store import MemberRegistry
-from bot.members import HEADER, Member, parse_registry
-from bot.verification import eligibility
+from bot.membership.members import HEADER, Member, parse_registry
+from bot.membership.store import MemberRegistry
+from bot.membership.verification import eligibility
 from tools.demo_members import CALLER, demo_registry_csv
 
 ROOT = Path(__file__).resolve().parents[2]

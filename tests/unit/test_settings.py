@@ -1,6 +1,6 @@
 import pytest
 
-from bot.settings import load_settings, parse_redis_url
+from bot.platform.settings import load_settings, parse_redis_url
 
 
 def test_defaults() -> None:
@@ -43,7 +43,7 @@ def production(**env: str) -> dict[str, str]:
 @pytest.mark.parametrize("value", ["CHANGE-ME", "change-me-please-with-a-long-tail-of-chars", "a1b2c3d4e5f6"])
 def test_placeholders_and_short_secrets_are_refused_in_production(name: str, value: str) -> None:
     """Finding: placeholder and short secrets were accepted at start-up."""
-    from bot.settings import SettingsError
+    from bot.platform.settings import SettingsError
 
     with pytest.raises(SettingsError) as refused:
         load_settings(production(**{name: value}))
@@ -52,7 +52,7 @@ def test_placeholders_and_short_secrets_are_refused_in_production(name: str, val
 
 
 def test_production_needs_a_pseudonym_key() -> None:
-    from bot.settings import SettingsError
+    from bot.platform.settings import SettingsError
 
     env = production()
     del env["PSEUDONYM_KEY"]
@@ -70,11 +70,11 @@ def test_the_start_up_check_says_one_line(tmp_path: object) -> None:
     import subprocess
     import sys
 
-    from bot.settings import PROJECT_ROOT
+    from bot.platform.settings import PROJECT_ROOT
 
     env = {**os.environ, **production(RASA_TOKEN="CHANGE-ME")}
     run = subprocess.run(
-        [sys.executable, "-m", "bot.settings"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "bot.platform.settings"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
     )
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
@@ -85,7 +85,7 @@ def test_the_start_up_check_says_one_line(tmp_path: object) -> None:
 def test_outside_production_a_pseudonym_key_is_made_once(tmp_path: object) -> None:
     from pathlib import Path
 
-    from bot.settings import dev_secret
+    from bot.platform.settings import dev_secret
 
     folder = Path(str(tmp_path))
     first = dev_secret("PSEUDONYM_KEY", folder)
@@ -98,7 +98,7 @@ def test_pseudonyms_are_keyed() -> None:
     """Finding: pseudonyms were an unkeyed SHA-256, reversible by hashing every Quebec number."""
     import hashlib
 
-    from bot.pseudonym import pseudonym
+    from bot.platform.pseudonym import pseudonym
 
     phone = "+18195550101"
     assert pseudonym(phone) != hashlib.sha256(phone.encode()).hexdigest()[:32]
@@ -126,7 +126,7 @@ def test_nginx_limits_request_rates_in_deploy_and_in_make_run() -> None:
     Issue 17: production and make run render one template (deploy/nginx.conf.template); both
     renderings keep the same locations, rates and Socket.IO stickiness.
     """
-    from bot.settings import PROJECT_ROOT
+    from bot.platform.settings import PROJECT_ROOT
     from deploy.render_nginx import TEMPLATE, local_values, production_values, render
 
     template = TEMPLATE.read_text(encoding="utf-8")
