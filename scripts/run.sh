@@ -85,8 +85,8 @@ if [ -z "${REDIS_URL:-}" ]; then
   wait_for Redis 10 redis-cli -p "$REDIS_PORT" ping
   # Only the embedded Redis gets fictional members; a real registry is imported with
   # `make import-members FILE=...`.
-  .venv/bin/python -m tools.import_members --demo-if-empty
-  .venv/bin/python -m tools.import_schedule --demo-if-empty
+  .venv/bin/python -m ops.import_members --demo-if-empty
+  .venv/bin/python -m ops.import_schedule --demo-if-empty
   if [ -n "${embedded_database:-}" ]; then
     # A fictional week of service for the managers' dashboard: never on a real database.
     .venv/bin/python -m tools.demo_service --demo-if-empty
@@ -160,9 +160,9 @@ fi
 # The clinician console. Demo accounts only on the embedded Redis, their passwords printed once.
 CONSOLE_PORT=${CONSOLE_PORT:-5020}
 export RASA_URL=http://127.0.0.1:$RASA_PORT
-console_accounts="  (accounts: python -m tools.console_user add EMAIL --name NAME --role infirmiere --coop COOP)"
+console_accounts="  (accounts: python -m ops.console_user add EMAIL --name NAME --role infirmiere --coop COOP)"
 if [ -n "${embedded_redis:-}" ]; then
-  console_accounts=$(.venv/bin/python -m tools.console_user demo)
+  console_accounts=$(.venv/bin/python -m ops.console_user demo)
 fi
 launch Console console.log .venv/bin/python -m console --port "$CONSOLE_PORT"
 # The console's timed work in its own process: no-answer notices, booking reminders, the hourly

@@ -333,9 +333,9 @@ def clinic(redis_client: Any, database: Any, triage: Triage) -> Clinic:
 
     from actions.resources import services
     from bot.booking.availability import QUEBEC, Availability, demo_blocks
+    from bot.membership.demo import demo_registry_csv
     from bot.membership.members import parse_registry
     from bot.membership.store import MemberRegistry
-    from tools.demo_members import demo_registry_csv
 
     MemberRegistry(database).upsert(parse_registry(demo_registry_csv()).members)
     Availability(database).add(demo_blocks((datetime.now(QUEBEC) + timedelta(days=1)).date()))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.membership.demo import demo_registry_csv
 from bot.membership.members import Member, parse_registry
 from bot.membership.verification import eligibility
-from tools.demo_members import demo_registry_csv
 from tools.local_stack import StackError, local_stack, port_open
 
 # E2E_PORT_OFFSET moves every port, so that two checkouts can run their end-to-end tests at once.

@@ -17,9 +17,9 @@ import redis
 from playwright.sync_api import Page, sync_playwright
 
 from bot.handoff.clinicians import ClinicianAccounts
+from bot.membership.demo import demo_registry_csv
 from bot.membership.members import parse_registry
 from bot.membership.verification import eligibility
-from tools.demo_members import demo_registry_csv
 from tools.sms_client import SmsClient
 
 ROOT = Path(__file__).resolve().parent.parent

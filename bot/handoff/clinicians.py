@@ -1,6 +1,6 @@
 """Console accounts: roles and coops, scrypt-hashed passwords, sessions, login throttling.
 
-Accounts are created with a command (`python -m tools.console_user`), never from the web. Each
+Accounts are created with a command (`python -m ops.console_user`), never from the web. Each
 account belongs to one or more coops (ids of `content/coops.yml`): a clinician (nurse, nurse
 practitioner, doctor) sees only the tickets, schedules and bookings of their coops; a coop admin
 (`admin`) reads its coops' audit trail and no clinical content; a coop manager (`gestionnaire`)

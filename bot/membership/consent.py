@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bot.platform.pseudonym import pseudonym
 
-KEY = "coopsante:consentement:{}"  # where today's Redis held it (tools/import_redis_records.py)
+KEY = "coopsante:consentement:{}"  # where today's Redis held it (ops/import_redis_records.py)
 DEFAULT_RETENTION_DAYS = 365
 
 metadata = MetaData()
@@ -35,7 +35,7 @@ consents = Table(
     Column("channel", Text, nullable=False),
     Column("answer", Text, nullable=False),  # oui, non, retire (withdrawn)
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("origin", Text, unique=True),  # an imported entry's Redis key (tools/import_redis_records.py)
+    Column("origin", Text, unique=True),  # an imported entry's Redis key (ops/import_redis_records.py)
 )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.platform.pseudonym import pseudonym
 
 DEFAULT_RETENTION_DAYS = 365
-STREAM = "coopsante:audit"  # where today's Redis held it (tools/import_redis_records.py)
+STREAM = "coopsante:audit"  # where today's Redis held it (ops/import_redis_records.py)
 KINDS = ("access", "security")
 FIELDS = {
     "access": ("actor", "action", "ticket", "detail", "coop"),
@@ -40,7 +40,7 @@ audit = Table(
         Column(name, Text, nullable=False, server_default="")
         for name in sorted({*FIELDS["access"], *FIELDS["security"]})
     ),
-    Column("origin", Text, unique=True),  # an imported entry's Redis stream id (tools/import_redis_records.py)
+    Column("origin", Text, unique=True),  # an imported entry's Redis stream id (ops/import_redis_records.py)
 )
 
 

@@ -3,7 +3,7 @@
 A keyed hash (HMAC-SHA256) with `PSEUDONYM_KEY`, a secret kept outside Redis (bot/platform/settings.py):
 without the key, nobody holding a copy of Redis can hash every Quebec phone number to find whose
 key is whose. Changing the key (or moving from the old unkeyed hashes) needs `python -m
-tools.rekey_pseudonyms`.
+ops.rekey_pseudonyms`.
 """
 
 from __future__ import annotations

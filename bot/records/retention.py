@@ -79,7 +79,7 @@ REDIS_FAMILIES: dict[str, Rule] = {
     "coopsante:sms:desabonne:": Rule(
         "kept", "an SMS opt-out (STOP) must go on being honoured until START; a pseudonym of the phone only"
     ),
-    "coopsante:clinicien:": Rule("kept", "staff accounts, removed by the coop (tools/console_user.py)"),
+    "coopsante:clinicien:": Rule("kept", "staff accounts, removed by the coop (ops/console_user.py)"),
     "coopsante:secret:": Rule("kept", "a server secret (signed .ics links), no personal data"),
     "coopsante:console:cle_csrf": Rule(
         "kept", "a server secret (the console login form's CSRF tokens), no personal data"
@@ -87,7 +87,7 @@ REDIS_FAMILIES: dict[str, Rule] = {
     "coopsante:metriques:": Rule(
         "kept", "aggregate counters (a count, a sum of seconds, counts by bucket), no personal data"
     ),
-    # Where today's Redis held what is now in PostgreSQL: read once by tools/import_redis_records.py.
+    # Where today's Redis held what is now in PostgreSQL: read once by ops/import_redis_records.py.
     "coopsante:membre:": Rule("legacy", "members, now in PostgreSQL"),
     "coopsante:tel:": Rule("legacy", "members by phone, now in PostgreSQL"),
     "coopsante:membres": Rule("legacy", "the member index, now in PostgreSQL"),

@@ -14,9 +14,9 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bot.membership.demo import CALLER, demo_registry_csv
 from tests.browser import DEMO, OPEN_CHAT, ask, axe_violations, embedding_page, open_chat
 from tests.stack import JWT_SECRET, PORTS, UNKNOWN_SITE_PORT, member_claims
-from tools.demo_members import CALLER, demo_registry_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 

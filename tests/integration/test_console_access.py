@@ -574,7 +574,7 @@ def test_the_audit_page_pages_older_and_newer(redis_url: str, redis_client: Any,
 
 
 def test_accounts_are_made_with_their_coops(redis_url: str, redis_client: Any, monkeypatch: Any) -> None:
-    from tools.console_user import main
+    from ops.console_user import main
 
     monkeypatch.setenv("REDIS_URL", redis_url)
     assert main(["add", "n@coop.example", "--name", "N", "--role", "infirmiere"]) == 2  # a coop is needed

@@ -12,7 +12,7 @@ import pytest
 
 from bot.booking.availability import QUEBEC, Availability, ScheduleError
 from bot.booking.ics_import import IMPORT_WEEKS, parse_ics
-from tools import import_schedule
+from ops import import_schedule
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GOOGLE = (DATA / "agenda_google.ics").read_text(encoding="utf-8")

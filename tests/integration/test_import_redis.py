@@ -1,4 +1,4 @@
-"""Importing today's Redis records into PostgreSQL (tools/import_redis_records.py), with Redis data
+"""Importing today's Redis records into PostgreSQL (ops/import_redis_records.py), with Redis data
 written by the code of the last commit that kept them in Redis (read from git), twice."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.membership.consent import ConsentStore, load_notice
 from bot.membership.members import Member
 from bot.membership.store import MemberRegistry
 from bot.platform.audit import AuditLog
-from tools.import_redis_records import import_all
+from ops.import_redis_records import import_all
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_ERA = "18b6f8b"  # the last commit with members, consent and audit in Redis
@@ -77,7 +77,7 @@ def test_the_import_brings_members_consent_and_audit_and_twice_adds_nothing(redi
 def test_the_command(redis_url: str, redis_client: Any, database_url: str, database: Any) -> None:
     written_by_the_redis_era(redis_client)
     env = {"REDIS_URL": redis_url, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    run = [sys.executable, "-m", "tools.import_redis_records"]
+    run = [sys.executable, "-m", "ops.import_redis_records"]
     first = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "membres: 2 ajoutés" in first.stdout and "journal: 3 ajoutées" in first.stdout

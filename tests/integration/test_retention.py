@@ -14,7 +14,7 @@ from bot.platform.audit import AuditLog
 from bot.records.retention import REDIS_FAMILIES, purge_all, rule_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = ("bot", "actions", "channels", "components", "console", "tools")
+CODE = ("bot", "actions", "channels", "components", "console", "ops", "tools")
 # A key name in the code: a string literal (an f-string's literal start too) beginning "coopsante:".
 LITERAL = re.compile(r"""f?["'](coopsante:[A-Za-z][A-Za-z0-9_:]*)""")
 
@@ -106,7 +106,7 @@ def test_the_purge_command(database_url: str, database: Any) -> None:
         )
     env = {"DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "tools.purge_records"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "ops.purge_records"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert "AuditLog: 1 removed" in result.stdout and "ConsentStore: 0 removed" in result.stdout

@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.membership.demo import demo_registry_csv
 from bot.membership.members import parse_registry
 from bot.membership.store import MemberRegistry
 from bot.platform.settings import load_settings
 from bot.records.database import engine_for
-from tools.demo_members import demo_registry_csv
 
 
 def import_bytes(registry: MemberRegistry, data: bytes) -> int:

@@ -1,12 +1,12 @@
 """Move Redis keys named by a pseudonym to the keyed pseudonyms (bot/platform/pseudonym.py).
 
-    python -m tools.rekey_pseudonyms            # from the old unkeyed SHA-256 to PSEUDONYM_KEY
-    python -m tools.rekey_pseudonyms --dry-run  # say what would change, change nothing
+    python -m ops.rekey_pseudonyms            # from the old unkeyed SHA-256 to PSEUDONYM_KEY
+    python -m ops.rekey_pseudonyms --dry-run  # say what would change, change nothing
 
 Stop the bot first (no turn in flight), set the new PSEUDONYM_KEY in the environment, run this once
 on the bot's Redis (REDIS_URL), then start the bot with the same PSEUDONYM_KEY. It reads the Redis
 layout from before the records moved to PostgreSQL: on an upgrade, run it before the import of
-those records (tools/import_redis_records.py), which then carries the keyed pseudonyms over. What it does, key
+those records (ops/import_redis_records.py), which then carries the keyed pseudonyms over. What it does, key
 family by key family (every place that builds a key with `pseudonym()`):
 
 - short-lived keys are dropped: failed-attempt counters (bot/membership/attempts.py), one-time codes and their

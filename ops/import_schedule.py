@@ -1,9 +1,9 @@
 """Import clinicians' availability into the records (PostgreSQL), from a CSV or an iCalendar (.ics) file.
 
-    python -m tools.import_schedule dispo.csv
-    python -m tools.import_schedule agenda.ics --clinicien dre@coop.example --type medecin \\
+    python -m ops.import_schedule dispo.csv
+    python -m ops.import_schedule agenda.ics --clinicien dre@coop.example --type medecin \\
         --coop val-morin --modalites video,telephone
-    python -m tools.import_schedule --demo-if-empty      # make run: three weeks of fictional availability
+    python -m ops.import_schedule --demo-if-empty      # make run: three weeks of fictional availability
 
 CSV columns: clinicien,type,coop,modalites,debut,fin (modalites separated by ";", times as
 "YYYY-MM-DD HH:MM" in Quebec time). A bad line stops the import and changes nothing.

@@ -1,10 +1,10 @@
 """Clinician accounts for the handoff console.
 
-    python -m tools.console_user add EMAIL --name "Marie Tremblay" --role infirmiere --coop val-morin
-    python -m tools.console_user coops EMAIL --coop val-morin --coop hautes-laurentides
-    python -m tools.console_user password EMAIL
-    python -m tools.console_user list
-    python -m tools.console_user demo          # make run: demo accounts, passwords printed once
+    python -m ops.console_user add EMAIL --name "Marie Tremblay" --role infirmiere --coop val-morin
+    python -m ops.console_user coops EMAIL --coop val-morin --coop hautes-laurentides
+    python -m ops.console_user password EMAIL
+    python -m ops.console_user list
+    python -m ops.console_user demo          # make run: demo accounts, passwords printed once
 
 Roles: infirmiere, ips, medecin (clinicians: their coops' tickets), admin (a coop's audit trail),
 federation (every coop's audit trail; needs no coop). Coop ids are those of content/coops.yml.
