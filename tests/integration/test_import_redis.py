@@ -22,6 +22,8 @@ REDIS_ERA = "18b6f8b"  # the last commit with members, consent and audit in Redi
 PHONE = "+18195550101"
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), PHONE, "Coop", "actif", date(2027, 1, 31))
 REJEAN = Member("VM-000102", "Réjean", "Tremblay", date(1946, 11, 2), PHONE, "Coop", "actif", None)
+# Modules the Redis-era code imports, and where they are now.
+MOVED = {"bot.members": "bot.membership.members", "bot.pseudonym": "bot.platform.pseudonym"}
 
 
 def redis_era(module: str) -> types.ModuleType:
@@ -29,6 +31,8 @@ def redis_era(module: str) -> types.ModuleType:
     source = subprocess.run(
         ["git", "show", f"{REDIS_ERA}:bot/{module}.py"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
+    for old, new in MOVED.items():
+        source = source.replace(f"from {old} import", f"from {new} import")
     spec = importlib.util.spec_from_loader(f"redis_era_{module}", loader=None)
     assert spec is not None
     loaded = importlib.util.module_from_spec(spec)
