@@ -89,21 +89,21 @@ sms-report: train ## SMS encoding and segments of every answer, and of real bot 
 
 import-schedule: setup ## import availability (CSV, or .ics with ARGS="--clinicien ... --type ... --coop ..."): make import-schedule FILE=dispo.csv
 	@test -n "$(FILE)" || { echo "usage: make import-schedule FILE=dispo.csv"; exit 2; }
-	$(PY) -m tools.import_schedule "$(FILE)" $(ARGS)
+	$(PY) -m ops.import_schedule "$(FILE)" $(ARGS)
 
 import-members: setup ## import a coop's member CSV into the registry (PostgreSQL): make import-members FILE=export.csv
 	@test -n "$(FILE)" || { echo "usage: make import-members FILE=export.csv"; exit 2; }
-	$(PY) -m tools.import_members "$(FILE)"
+	$(PY) -m ops.import_members "$(FILE)"
 
 audit-deps: ## known vulnerabilities of the lock (requirements/constraints.txt), with pip-audit (needs the network; not in make test)
 	@test -x .run/audit/bin/pip-audit || { python3 -m venv .run/audit && .run/audit/bin/pip install -q -r requirements/audit.txt; }
 	.run/audit/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
 	  --vulnerability-service $(or $(SERVICE),pypi) -r requirements/constraints.txt
 purge: setup ## remove the records past their retention (audit, consent) from PostgreSQL; run daily
-	$(PY) -m tools.purge_records
+	$(PY) -m ops.purge_records
 
 import-redis: setup ## copy the records today's Redis holds (members, consent, audit...) into PostgreSQL; twice adds nothing
-	$(PY) -m tools.import_redis_records
+	$(PY) -m ops.import_redis_records
 
 shell: train ## talk to the bot in the terminal (needs `make run`'s Redis and actions, or its own)
 	$(RASA) shell --model models/coop-sante.tar.gz -p 5006

@@ -11,26 +11,26 @@ import redis
 from sqlalchemy.engine import Engine
 
 from bot.answers import AnswerFinder, load_answer_finder
-from bot.attempts import AttemptLimiter
-from bot.audit import AuditLog
-from bot.availability import Availability, BookingRules, load_rules
-from bot.bookings import BookingStore, ReminderMarks
-from bot.consent import ConsentNotice, ConsentStore, load_notice
+from bot.booking.availability import Availability, BookingRules, load_rules
+from bot.booking.ics import link_key
+from bot.booking.store import BookingStore, ReminderMarks
 from bot.content import Content, load_content
 from bot.dialogue.services import Services
-from bot.handoff import HandoffDesk
-from bot.ics import link_key
-from bot.member_store import MemberRegistry
-from bot.otp import OneTimeCodes
-from bot.privacy import DataRights
+from bot.handoff.desk import HandoffDesk
+from bot.membership.attempts import AttemptLimiter
+from bot.membership.consent import ConsentNotice, ConsentStore, load_notice
+from bot.membership.otp import OneTimeCodes
+from bot.membership.store import MemberRegistry
+from bot.membership.verification import Verifier
+from bot.membership.web_identity import WebIdentities
+from bot.platform.audit import AuditLog
+from bot.platform.redis_clients import sync_client
+from bot.platform.settings import PROJECT_ROOT, load_settings
 from bot.records.database import shared_engine
-from bot.redis_clients import sync_client
-from bot.settings import PROJECT_ROOT, load_settings
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
+from bot.records.privacy import DataRights
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
 from bot.triage.table import load_table
-from bot.verification import Verifier
-from bot.web_identity import WebIdentities
 
 log = logging.getLogger(__name__)
 

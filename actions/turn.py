@@ -17,12 +17,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.resources import content, services
-from bot.availability import QUEBEC
+from bot.booking.availability import QUEBEC
 from bot.dialogue.engine import Assistant
 from bot.dialogue.model import Inbound, Outcome, State, Triage
 from bot.dialogue.services import Services
 from bot.dialogue.slots import Slot
-from bot.service_records import ServiceRecords, Turn, handed_of, improvement_consented, service_channel
+from bot.records.service_records import ServiceRecords, Turn, handed_of, improvement_consented, service_channel
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class ActionTour(Action):
 
 
 def record_turn(served: Services, message: Inbound, outcome: Outcome) -> None:
-    """The turn's de-identified service record (bot/service_records.py); a failure never stops a reply."""
+    """The turn's de-identified service record (bot/records/service_records.py); a failure never stops a reply."""
     try:
         consented = outcome.fallback and improvement_consented(served.consents.entry(message.sender))
         turn = Turn(

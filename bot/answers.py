@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import Content
-from bot.linear_scorer import LinearTextScorer
-from bot.text import normalise
+from bot.platform.linear_scorer import LinearTextScorer
+from bot.platform.text import normalise
 
 OFF_TOPIC = "hors_sujet"  # questions the assistant cannot answer (weather, sports...)
 ORDINARY_QUESTION = 0.6  # how sure the finder must be that a message is one of the questions it answers

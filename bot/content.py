@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from bot.language import ENGLISH, FRENCH, LANGUAGES
+from bot.platform.language import ENGLISH, FRENCH, LANGUAGES
 
 MAX_SMS_SEGMENTS = 3
 # The placeholders the assistant fills in itself; any other {name} in a text is a value of the coop.
@@ -203,7 +203,7 @@ def load_content(
 
 def _check(content: Content, call_values: set[str]) -> None:
     """Every answer and text renders for every coop, in both languages, and fits in SMS."""
-    from bot.sms_text import plain, segment_count
+    from bot.platform.sms_text import plain, segment_count
 
     sample = {name: "x" * 12 for name in call_values}
     for coop in content.coops.values():

@@ -2,7 +2,7 @@
 
 Counters and the triage-time histogram live in the process (Prometheus scrapes each process);
 handoff figures are read from the handoff desk (the queue in PostgreSQL, claim times in Redis,
-bot/handoff.py) at scrape time, so every process reports the same queue. Times are histograms,
+bot/handoff/desk.py) at scrape time, so every process reports the same queue. Times are histograms,
 so that quantiles can be computed: `histogram_quantile(0.95, sum by (le) (rate(..._bucket[5m])))`.
 """
 
@@ -19,10 +19,10 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.handoff import CLAIM_WAIT_BUCKETS, CLAIM_WAIT_KEY
+from bot.handoff.desk import CLAIM_WAIT_BUCKETS, CLAIM_WAIT_KEY
 
 if TYPE_CHECKING:
-    from bot.handoff import HandoffDesk
+    from bot.handoff.desk import HandoffDesk
 
 DELIVERY_STREAM = "coopsante:sms:livraison"  # channels/sms.py: the failed deliveries Twilio reported
 STARTED = time.time()  # this process's start: a restart shows as a new value

@@ -14,11 +14,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff import HandoffDesk
+from bot.handoff.desk import HandoffDesk
 from bot.metrics import METRICS
+from bot.platform.redis_clients import sync_client
+from bot.platform.settings import load_settings
 from bot.records.database import shared_engine
-from bot.redis_clients import sync_client
-from bot.settings import load_settings
 
 
 class MetricsInput(InputChannel):

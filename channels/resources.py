@@ -9,9 +9,9 @@ import redis.asyncio
 from sqlalchemy.engine import Engine
 
 from bot.content import Content, load_content
+from bot.platform.redis_clients import async_client, sync_client
+from bot.platform.settings import load_settings
 from bot.records.database import shared_engine
-from bot.redis_clients import async_client, sync_client
-from bot.settings import load_settings
 
 
 @cache

@@ -6,7 +6,7 @@ GET  /webhooks/sms/          whether SMS is configured
 
 The webhook answers at once and the bot works after, so no slow step meets Twilio's 15-second limit.
 A retried webhook (same MessageSid) is handled once. Keywords, opt-out, bad input and SMS
-formatting are decided in bot/sms_conversation.py; this module is the Rasa and HTTP glue.
+formatting are decided in bot/sms/conversation.py; this module is the Rasa and HTTP glue.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.content import Content
-from bot.pseudonym import pseudonym
-from bot.settings import load_settings
-from bot.sms_conversation import BotMessage, SmsTexts, SmsTurn, load_sms_texts, screen, write_turn
-from bot.sms_keywords import AsyncOptOuts, OptOuts, keyword
-from bot.sms_sender import SmsSender, TwilioSettings
-from bot.sms_text import chosen
+from bot.platform.pseudonym import pseudonym
+from bot.platform.settings import load_settings
+from bot.platform.sms_text import chosen
+from bot.sms.conversation import BotMessage, SmsTexts, SmsTurn, load_sms_texts, screen, write_turn
+from bot.sms.keywords import AsyncOptOuts, OptOuts, keyword
+from bot.sms.sender import SmsSender, TwilioSettings
 from channels import resources
 from channels.twilio_webhook import TwilioWebhook
 

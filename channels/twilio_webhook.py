@@ -14,8 +14,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.sms_conversation import parse_form
-from bot.sms_sender import TwilioSettings
+from bot.sms.conversation import parse_form
+from bot.sms.sender import TwilioSettings
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ Each answer is given at once, as TwiML (Twilio waits for it): the bot's messages
 collected, then said. One call is one conversation, "<caller's phone>~<CallSid>", so the SMS
 identity path (phone and date of birth) works; the coop is the one whose `voix` number was called.
 A webhook Twilio sends again (same call, same answer number) gets the same TwiML and reaches the
-bot once. What the caller's words mean and what the line does next are decided in bot/voice_call.py.
+bot once. What the caller's words mean and what the line does next are decided in bot/voice/call.py.
 """
 
 from __future__ import annotations
@@ -29,25 +29,26 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import voice_call, voice_twiml
-from bot.availability import QUEBEC
-from bot.bookings import BookingStore
+from bot.booking.availability import QUEBEC
+from bot.booking.store import BookingStore
 from bot.content import Content, Coop
 from bot.dialogue.slots import Slot
-from bot.handoff import HandoffDesk
-from bot.settings import load_settings
-from bot.sms_conversation import BotMessage, write_turn
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
-from bot.verification import call_sender
-from bot.voice_call import Call, Plan
-from bot.voice_speech import Ear, VoiceTexts, load_voice_texts
+from bot.handoff.desk import HandoffDesk
+from bot.membership.verification import call_sender
+from bot.platform.settings import load_settings
+from bot.sms.conversation import BotMessage, write_turn
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
+from bot.voice import call as voice_call
+from bot.voice import twiml as voice_twiml
+from bot.voice.call import Call, Plan
+from bot.voice.speech import Ear, VoiceTexts, load_voice_texts
 from channels import resources
 from channels.twilio_webhook import TwilioWebhook
 
 log = logging.getLogger(__name__)
 
-CALL_KEY = "coopsante:voix:appel:"  # the call's state (bot/voice_call.Call), by CallSid
+CALL_KEY = "coopsante:voix:appel:"  # the call's state (bot/voice/call.py `Call`), by CallSid
 ANSWER_KEY = "coopsante:voix:reponse:"  # the TwiML given to answer N of a call, for Twilio's retries
 CALL_SECONDS = 4 * 3600  # longer than any call
 REPLAY_WAIT_SECONDS = 10.0  # a retry that arrives while the first is still being answered waits for it

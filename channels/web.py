@@ -35,14 +35,14 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.availability import load_rules
-from bot.bookings import Booking, BookingStore
+from bot.booking.availability import load_rules
+from bot.booking.ics import booking_ics, key_matches
+from bot.booking.store import Booking, BookingStore
 from bot.content import Content
-from bot.ics import booking_ics, key_matches
-from bot.language import detect
-from bot.pseudonym import pseudonym
-from bot.settings import DEFAULT_JWT_AUDIENCE, PROJECT_ROOT, load_settings, web_section
-from bot.web_identity import AsyncWebIdentities, verified_member
+from bot.membership.web_identity import AsyncWebIdentities, verified_member
+from bot.platform.language import detect
+from bot.platform.pseudonym import pseudonym
+from bot.platform.settings import DEFAULT_JWT_AUDIENCE, PROJECT_ROOT, load_settings, web_section
 from channels import resources
 
 log = logging.getLogger(__name__)

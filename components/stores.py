@@ -1,4 +1,4 @@
-"""Redis tracker and lock stores configured from REDIS_URL (bot/settings.py).
+"""Redis tracker and lock stores configured from REDIS_URL (bot/platform/settings.py).
 
 Rasa's own Redis tracker store keeps a conversation as one JSON string: every message reads it
 whole, reads it again to merge on save, and writes it whole, so a member's turn costs more the
@@ -30,10 +30,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.privacy import take_erasure_request
-from bot.redis_clients import sync_client
-from bot.settings import Settings, load_settings
-from bot.tracker_keys import STATE_PREFIX, TRACKER_PREFIX
+from bot.platform.redis_clients import sync_client
+from bot.platform.settings import Settings, load_settings
+from bot.platform.tracker_keys import STATE_PREFIX, TRACKER_PREFIX
+from bot.records.privacy import take_erasure_request
 from components import speedups
 
 speedups.install()

@@ -30,7 +30,7 @@ from bot.answers import AnswerFinder, load_answer_finder
 from bot.content import load_content
 from bot.dialogue.slots import Slot
 from bot.metrics import METRICS
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.platform.settings import PROJECT_ROOT, load_settings
 from bot.triage import Decision, Triage, Turn, load_triage
 
 logger = logging.getLogger("coopsante.triage")

@@ -7,16 +7,16 @@ import logging
 
 from aiohttp import web
 
-from bot.audit import AuditLog
-from bot.availability import load_rules
-from bot.clinicians import ClinicianAccounts
+from bot.booking.availability import load_rules
 from bot.content import load_content
-from bot.handoff import HandoffDesk
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk
+from bot.platform.audit import AuditLog
+from bot.platform.redis_clients import sync_client
+from bot.platform.settings import console_section, load_settings
 from bot.records.database import engine_for
-from bot.redis_clients import sync_client
-from bot.settings import console_section, load_settings
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
 from console.app import make_app, settings_from_env
 from console.delivery import MemberDelivery
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.clinicians import Clinician
-from bot.handoff import Ticket, TicketStatus
+from bot.handoff.clinicians import Clinician
+from bot.handoff.desk import Ticket, TicketStatus
 
 BREAK_GLASS_KEY = "coopsante:console:bris:"
 BREAK_GLASS_SECONDS = 3600

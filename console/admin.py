@@ -48,7 +48,7 @@ async def audit_page(request: web.Request) -> web.Response:
 
 
 async def accounts_page(request: web.Request) -> web.Response:
-    """The federation admin's view of every account, its role and coops (changes: tools.console_user)."""
+    """The federation admin's view of every account, its role and coops (changes: ops.console_user)."""
     session = session_of(request)
     if not session.clinician.is_federation:
         raise web.HTTPForbidden(text="Réservé à l'administration de la fédération.")

@@ -25,14 +25,14 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis as AsyncRedis
 
-from bot.audit import AuditLog
-from bot.availability import Availability, BookingRules
-from bot.bookings import BookingStore
-from bot.clinicians import ClinicianAccounts
+from bot.booking.availability import Availability, BookingRules
+from bot.booking.store import BookingStore
 from bot.content import Content
-from bot.handoff import HandoffDesk
-from bot.redis_clients import async_client
-from bot.settings import console_section
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk
+from bot.platform.audit import AuditLog
+from bot.platform.redis_clients import async_client
+from bot.platform.settings import console_section
 from console import admin, auth, dashboard, queue, schedules, tickets
 from console.access import BreakGlass
 from console.auth import Handler

@@ -1,6 +1,6 @@
 """Signing in and out, the session and CSRF checks of every request, the account's own password.
 
-scrypt passwords and login throttling live in bot/clinicians.py; here: the session cookie (HttpOnly,
+scrypt passwords and login throttling live in bot/handoff/clinicians.py; here: the session cookie (HttpOnly,
 SameSite=Strict, Secure behind TLS), the login form's pre-session that binds its CSRF token, every
 POST's CSRF token and Origin (or Referer) of the console itself, and the client address that
 failed logins are counted by. Login attempts and password changes go to the security trail.
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.clinicians import AsyncSessions
+from bot.handoff.clinicians import AsyncSessions
 from console import pages
 from console.shared import ACCOUNTS, AUDIT, LIVE, SETTINGS, html_page, off_duty, session_of
 

@@ -1,7 +1,7 @@
 """The coop manager's dashboard (`/tableau`, its CSV `/tableau.csv`) and the clinicians' no-show marks.
 
 A manager (`gestionnaire`) reads the figures of their own coops, one coop or all of theirs, by week
-or by month: aggregates only (bot/service_report.py), small counts suppressed, no member named, no
+or by month: aggregates only (bot/records/service_report.py), small counts suppressed, no member named, no
 ticket reachable (the ticket routes are for clinicians). Every view and every export is written to
 the audit trail, once per coop it covered. Clinicians note, on `/rendez-vous`, the members who did
 not come to a booking of theirs; the dashboard counts those marks.
@@ -17,12 +17,22 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from bot.audit import AuditLog
-from bot.bookings import Booking, BookingStore
-from bot.clinicians import Session
+from bot.booking.french_time import french_datetime
+from bot.booking.store import Booking, BookingStore
 from bot.content import Content
-from bot.french_time import french_datetime
-from bot.service_report import PERIODS, QUEBEC, Period, Report, Table, last_complete_week, number, period_of, report
+from bot.handoff.clinicians import Session
+from bot.platform.audit import AuditLog
+from bot.records.service_report import (
+    PERIODS,
+    QUEBEC,
+    Period,
+    Report,
+    Table,
+    last_complete_week,
+    number,
+    period_of,
+    report,
+)
 from console import pages
 from console.access import sees_dashboard_of
 from console.charts import bars

@@ -1,6 +1,6 @@
 """Reaching a member from the console, on the member's own channel, and keeping the conversation whole.
 
-SMS goes through Twilio (bot/sms_sender.py, which honours opt-outs), to a caller too (a call cannot
+SMS goes through Twilio (bot/sms/sender.py, which honours opt-outs), to a caller too (a call cannot
 be reached once it has ended); web chat through the Socket.IO Redis manager that every Rasa process
 listens to, so the member gets it whichever process holds their connection. Every message is also
 appended to the Rasa conversation, so the transcript, the member's web history and the bot's own
@@ -20,10 +20,10 @@ import socketio
 
 from bot.content import Content
 from bot.dialogue.slots import Slot
-from bot.settings import console_section
-from bot.sms_sender import SmsSender
-from bot.sms_text import pack
-from bot.verification import phone_of_sender
+from bot.membership.verification import phone_of_sender
+from bot.platform.settings import console_section
+from bot.platform.sms_text import pack
+from bot.sms.sender import SmsSender
 
 log = logging.getLogger(__name__)
 SOCKETIO_CHANNEL = "coopsante-socketio"  # the Redis channel of channels/web.py's client manager

@@ -23,11 +23,11 @@ from urllib.parse import urlencode
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot.availability import Block, BookingRules, Slot
-from bot.bookings import Booking
-from bot.clinicians import Clinician, Session
-from bot.french_time import QUEBEC, french_datetime
-from bot.handoff import Ticket, TicketStatus
+from bot.booking.availability import Block, BookingRules, Slot
+from bot.booking.french_time import QUEBEC, french_datetime
+from bot.booking.store import Booking
+from bot.handoff.clinicians import Clinician, Session
+from bot.handoff.desk import Ticket, TicketStatus
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DISPOSITIONS = {

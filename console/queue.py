@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.availability import QUEBEC
-from bot.clinicians import Clinician
-from bot.handoff import beat, count_on_duty, on_duty_count
+from bot.booking.availability import QUEBEC
+from bot.handoff.clinicians import Clinician
+from bot.handoff.desk import beat, count_on_duty, on_duty_count
 from console import pages
 from console.access import sees_ticket
 from console.shared import (

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from bot.availability import QUEBEC, Block, ScheduleError
-from bot.clinicians import CLINICAL_ROLES, Clinician
+from bot.booking.availability import QUEBEC, Block, ScheduleError
+from bot.handoff.clinicians import CLINICAL_ROLES, Clinician
 from console import pages
 from console.shared import ACCOUNTS, AUDIT, AVAILABILITY, CONTENT, html_page, session_of
 

@@ -8,12 +8,12 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis as AsyncRedis
 
-from bot.audit import AuditLog
-from bot.availability import Availability, BookingRules
-from bot.bookings import BookingStore
-from bot.clinicians import AsyncSessions, Clinician, ClinicianAccounts, Session
+from bot.booking.availability import Availability, BookingRules
+from bot.booking.store import BookingStore
 from bot.content import Content
-from bot.handoff import HandoffDesk, beat, leave
+from bot.handoff.clinicians import AsyncSessions, Clinician, ClinicianAccounts, Session
+from bot.handoff.desk import HandoffDesk, beat, leave
+from bot.platform.audit import AuditLog
 from console.access import BreakGlass
 from console.delivery import MemberDelivery
 
@@ -51,7 +51,7 @@ async def still_valid(request: web.Request, session: Session) -> Session | None:
 
 
 async def heartbeat(request: web.Request, clinician: Clinician) -> None:
-    """The clinician has the console open: on duty for their coops a minute more (bot/handoff.py)."""
+    """The clinician has the console open: on duty for their coops a minute more (bot/handoff/desk.py)."""
     await beat(request.app[LIVE].pipeline(transaction=False), clinician.email, clinician.coops).execute()
 
 

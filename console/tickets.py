@@ -16,11 +16,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.availability import QUEBEC, Slot
-from bot.booking_flow import booking_message, language_of
-from bot.bookings import Booking
-from bot.clinicians import Clinician
-from bot.handoff import OUTCOMES, Ticket, TicketStatus, wait_thread_async
+from bot.booking.availability import QUEBEC, Slot
+from bot.booking.flow import booking_message, language_of
+from bot.booking.store import Booking
+from bot.handoff.clinicians import Clinician
+from bot.handoff.desk import OUTCOMES, Ticket, TicketStatus, wait_thread_async
 from console import pages
 from console.access import clean_reason, needs_break_glass, sees_ticket
 from console.delivery import resume_events

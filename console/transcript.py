@@ -13,12 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.birthdate import parse_birth_date
 from bot.content import Content
 from bot.dialogue.model import IdentityStep
 from bot.dialogue.slots import Slot
-from bot.handoff import Ticket
-from bot.language import LANGUAGES
+from bot.handoff.desk import Ticket
+from bot.membership.birthdate import parse_birth_date
+from bot.platform.language import LANGUAGES
 
 MASKS: dict[str, str] = {
     IdentityStep.BIRTH_DATE: "••• (date de naissance)",

@@ -7,8 +7,8 @@ They run here, not in the console, so that reminders go out while the console is
 restarted.
 
 Two workers may run at once (a restart that overlaps, two servers): each reminder and each notice is
-taken in PostgreSQL by one `UPDATE ... WHERE not yet sent` (bot/bookings.py `due_reminders`,
-bot/handoff.py `take_wait_notice`), so only the worker that took it sends it. The purge is
+taken in PostgreSQL by one `UPDATE ... WHERE not yet sent` (bot/booking/store.py `due_reminders`,
+bot/handoff/desk.py `take_wait_notice`), so only the worker that took it sends it. The purge is
 idempotent.
 """
 
@@ -22,17 +22,17 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.availability import QUEBEC
-from bot.booking_flow import booking_message, language_of
-from bot.bookings import BookingStore, ReminderMarks
+from bot.booking.availability import QUEBEC
+from bot.booking.flow import booking_message, language_of
+from bot.booking.store import BookingStore, ReminderMarks
 from bot.content import Content, load_content
-from bot.handoff import HandoffDesk
+from bot.handoff.desk import HandoffDesk
+from bot.platform.redis_clients import sync_client
+from bot.platform.settings import load_settings
 from bot.records.database import engine_for
 from bot.records.retention import purge_all, record_stores
-from bot.redis_clients import sync_client
-from bot.settings import load_settings
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
 from console.delivery import MemberDelivery
 
 log = logging.getLogger("console.worker")  # its name under python -m too

@@ -16,6 +16,6 @@ rm -rf "${dir:?}"/*
 tar -ch --exclude='__pycache__' --exclude='*.pyc' --exclude='web/node_modules' --exclude='deploy/.env' \
   --exclude='models/*.tmp' \
   requirements alembic.ini domain.yml config.yml endpoints.yml credentials.prod.yml migrations safety data \
-  content web/dist web/demo deploy bot components channels actions console tools \
+  content web/dist web/demo deploy bot components channels actions console ops tools \
   models/coop-sante.tar.gz $(ls models/triage-classifier-*.pkl) \
   | tar -C "$dir" -x

@@ -24,7 +24,7 @@ case "${1:-serve}" in
 esac
 : "${RASA_TOKEN:?RASA_TOKEN must be set: the HTTP API never runs without a token}"
 : "${REDIS_URL:?REDIS_URL must be set}"
-python -m bot.settings # placeholder or short secrets: one line, and no start
+python -m bot.platform.settings # placeholder or short secrets: one line, and no start
 python - /tmp/endpoints.yml <<'PY'
 import os
 import sys

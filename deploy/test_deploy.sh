@@ -196,9 +196,9 @@ podman ps --filter "name=^${PROJECT}_" --format '    {{.Names}}  {{.Status}}'
 
 step "importing a member registry and a schedule, adding a console account (in the console container)"
 .venv/bin/python -m tools.deploy_smoke members-csv \
-  | podman exec -i "$(container console)" python -m tools.import_members /dev/stdin | tail -1
-podman exec "$(container console)" python -m tools.import_schedule --demo-if-empty
-account=$(podman exec "$(container console)" python -m tools.console_user add smoke@coop.example \
+  | podman exec -i "$(container console)" python -m ops.import_members /dev/stdin | tail -1
+podman exec "$(container console)" python -m ops.import_schedule --demo-if-empty
+account=$(podman exec "$(container console)" python -m ops.console_user add smoke@coop.example \
   --name "Test de fumée" --role infirmiere --coop val-morin)
 export CONSOLE_EMAIL=smoke@coop.example
 CONSOLE_PASSWORD=$(echo "$account" | sed -E 's/.*: ([^ ]+) \(.*/\1/')

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import spacy
 
-from bot.text import normalise
+from bot.platform.text import normalise
 
 TOP = 200_000
 MIN_LENGTH = 5

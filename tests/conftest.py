@@ -304,7 +304,7 @@ class Clinic:
 
     def eligible_member(self) -> Any:
         """A demo member in good standing with the telemedicine plan (alone on their phone)."""
-        from bot.verification import eligibility
+        from bot.membership.verification import eligibility
 
         for n in range(101, 400):
             for prefix in ("VM", "HL"):
@@ -332,10 +332,10 @@ def clinic(redis_client: Any, database: Any, triage: Triage) -> Clinic:
     from datetime import datetime, timedelta
 
     from actions.resources import services
-    from bot.availability import QUEBEC, Availability, demo_blocks
-    from bot.member_store import MemberRegistry
-    from bot.members import parse_registry
-    from tools.demo_members import demo_registry_csv
+    from bot.booking.availability import QUEBEC, Availability, demo_blocks
+    from bot.membership.demo import demo_registry_csv
+    from bot.membership.members import parse_registry
+    from bot.membership.store import MemberRegistry
 
     MemberRegistry(database).upsert(parse_registry(demo_registry_csv()).members)
     Availability(database).add(demo_blocks((datetime.now(QUEBEC) + timedelta(days=1)).date()))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.availability import QUEBEC
+from bot.booking.availability import QUEBEC
 from bot.dialogue.engine import Assistant
 from bot.dialogue.model import Inbound, Reply, State, Triage
 from bot.dialogue.services import Services

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.members import Member, parse_registry
-from bot.verification import eligibility
-from tools.demo_members import demo_registry_csv
+from bot.membership.demo import demo_registry_csv
+from bot.membership.members import Member, parse_registry
+from bot.membership.verification import eligibility
 from tools.local_stack import StackError, local_stack, port_open
 
 # E2E_PORT_OFFSET moves every port, so that two checkouts can run their end-to-end tests at once.
@@ -60,7 +60,7 @@ def eligible_members() -> list[Member]:
 
 
 def member_claims(number: str, seconds: int = 600) -> dict[str, object]:
-    """What a coop site allowed to embed the chat signs for a logged-in member (bot/web_identity.py)."""
+    """What a coop site allowed to embed the chat signs for a logged-in member (bot/membership/web_identity.py)."""
     import time
 
     return {"sub": number, "exp": int(time.time()) + seconds, "aud": "coopsante-triage", "iss": OTHER_SITE}

@@ -23,9 +23,9 @@ from typing import Any
 
 from bot.content import load_content
 from bot.dialogue.slots import Slot
-from bot.language import detect
-from bot.settings import load_settings
-from bot.text import normalise
+from bot.platform.language import detect
+from bot.platform.settings import load_settings
+from bot.platform.text import normalise
 from bot.triage.dispositions import Disposition
 from tools.local_stack import local_stack
 from tools.triage_conversations import post, slot

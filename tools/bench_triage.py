@@ -17,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.platform.settings import PROJECT_ROOT, load_settings
 from bot.triage import load_triage
 from tools.live_triage import DEFAULT_MODEL, LiveTriage
 

@@ -20,14 +20,14 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.availability import QUEBEC, Availability, Slot, demo_blocks, slots_of
-from bot.bookings import BookingStore
-from bot.handoff import HandoffDesk, Ticket, TicketStatus
+from bot.booking.availability import QUEBEC, Availability, Slot, demo_blocks, slots_of
+from bot.booking.store import BookingStore
+from bot.handoff.desk import HandoffDesk, Ticket, TicketStatus
+from bot.platform.redis_clients import sync_client
+from bot.platform.settings import load_settings
 from bot.records.database import engine_for
-from bot.redis_clients import sync_client
-from bot.service_records import ServiceRecords, Turn
-from bot.service_report import last_complete_week
-from bot.settings import load_settings
+from bot.records.service_records import ServiceRecords, Turn
+from bot.records.service_report import last_complete_week
 from bot.triage.dispositions import is_emergency
 
 SEED = 20

@@ -31,10 +31,10 @@ from typing import Any
 
 import socketio
 
-from bot.members import Member, parse_registry
-from bot.text import normalise
-from bot.verification import eligibility
-from tools.demo_members import demo_registry_csv
+from bot.membership.demo import demo_registry_csv
+from bot.membership.members import Member, parse_registry
+from bot.membership.verification import eligibility
+from bot.platform.text import normalise
 from tools.sms_client import SmsClient
 
 VAL_MORIN = "+18195550100"  # the coop's number in content/coops.yml

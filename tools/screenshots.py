@@ -15,11 +15,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from bot.clinicians import ClinicianAccounts
-from bot.members import parse_registry
-from bot.redis_clients import sync_client
-from bot.verification import eligibility
-from tools.demo_members import demo_registry_csv
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.membership.demo import demo_registry_csv
+from bot.membership.members import parse_registry
+from bot.membership.verification import eligibility
+from bot.platform.redis_clients import sync_client
 from tools.sms_client import SmsClient
 
 ROOT = Path(__file__).resolve().parent.parent

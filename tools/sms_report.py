@@ -24,10 +24,10 @@ from pathlib import Path
 
 import yaml
 
-from bot.consent import load_notice
 from bot.content import CALL_VALUES, load_content
-from bot.sms_conversation import BotMessage, load_sms_texts, write_turn
-from bot.sms_text import MAX_SEGMENTS, figures, segment_count
+from bot.membership.consent import load_notice
+from bot.platform.sms_text import MAX_SEGMENTS, figures, segment_count
+from bot.sms.conversation import BotMessage, load_sms_texts, write_turn
 from tools.local_stack import local_stack
 from tools.sms_client import SmsClient
 

@@ -432,7 +432,7 @@ def banner(plan: Plan, shown: Mapping[str, str], seconds: float) -> str:
             f"  Phone (Twilio)      voice webhook {public}/webhooks/voice/webhook"
         )
     accounts = shown.get("demo-accounts", "").rstrip("\n") or (
-        "  (accounts: python -m tools.console_user add EMAIL --name NAME --role infirmiere --coop COOP)"
+        "  (accounts: python -m ops.console_user add EMAIL --name NAME --role infirmiere --coop COOP)"
     )
     return f"""{up}
   Rasa server (REST)  http://localhost:{rasa}/webhooks/rest/webhook  ({plan.counts.get("rasa", 1)} process(es))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.platform.settings import PROJECT_ROOT, load_settings
 from bot.triage.classifier import cached, corpus_fingerprint
 
 

@@ -15,7 +15,7 @@ import csv
 import sys
 from pathlib import Path
 
-from bot.settings import load_settings
+from bot.platform.settings import load_settings
 from bot.triage import Triage, load_triage
 from bot.triage.classifier import DispositionClassifier, Example
 from bot.triage.dispositions import Disposition

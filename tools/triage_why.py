@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.settings import load_settings
+from bot.platform.settings import load_settings
 from bot.triage import load_triage
 
 

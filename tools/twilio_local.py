@@ -46,7 +46,7 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.sms_text import segment_count
+from bot.platform.sms_text import segment_count
 
 log = logging.getLogger("twilio_local")
 

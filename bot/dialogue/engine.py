@@ -21,19 +21,19 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from bot import booking_flow
 from bot.answers import Match
-from bot.birthdate import parse_birth_date
-from bot.bookings import Booking, BookingStatus
+from bot.booking import flow as booking_flow
+from bot.booking.store import Booking, BookingStatus
 from bot.dialogue import words
 from bot.dialogue.model import Flow, FlowName, Goal, IdentityStep, Inbound, Outcome, Reply, Request, State, SummaryStep
 from bot.dialogue.services import Services
-from bot.handoff import Ticket, TicketStatus, new_ticket_id
-from bot.language import ENGLISH, FRENCH, detect
-from bot.members import Member
-from bot.privacy import data_summary
+from bot.handoff.desk import Ticket, TicketStatus, new_ticket_id
+from bot.membership.birthdate import parse_birth_date
+from bot.membership.members import Member
+from bot.membership.verification import eligibility, phone_of_sender
+from bot.platform.language import ENGLISH, FRENCH, detect
+from bot.records.privacy import data_summary
 from bot.triage.dispositions import is_emergency
-from bot.verification import eligibility, phone_of_sender
 
 CARE = ("clinicien", "consultation")
 HEALTH_GOALS = (Goal.HANDOFF, Goal.BOOKING)  # clinical requests: they go through consent, identity and status

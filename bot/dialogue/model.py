@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.language import FRENCH
+from bot.platform.language import FRENCH
 
 
 class Goal(StrEnum):
@@ -34,7 +34,7 @@ class FlowName(StrEnum):
     CONSENT = "consentement"  # the gate before anything clinical: consent,
     IDENTITY = "identite"  # identity (IdentityStep),
     SUMMARY = "motif"  # then the summary for the clinician (SummaryStep)
-    BOOKING = "rdv"  # bot/booking_flow.py (BookingStep)
+    BOOKING = "rdv"  # bot/booking/flow.py (BookingStep)
     MY_BOOKINGS = "mes_rdv"
     WAITING = "attente"  # for the clinician, once the ticket is open
 

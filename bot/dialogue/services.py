@@ -12,14 +12,14 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.answers import AnswerFinder
-from bot.availability import Availability, BookingRules
-from bot.bookings import BookingStore, ReminderMarks
-from bot.consent import ConsentNotice, ConsentStore
+from bot.booking.availability import Availability, BookingRules
+from bot.booking.store import BookingStore, ReminderMarks
 from bot.content import Content
-from bot.handoff import HandoffDesk
-from bot.member_store import MemberRegistry
-from bot.privacy import DataRights
-from bot.verification import Verifier
+from bot.handoff.desk import HandoffDesk
+from bot.membership.consent import ConsentNotice, ConsentStore
+from bot.membership.store import MemberRegistry
+from bot.membership.verification import Verifier
+from bot.records.privacy import DataRights
 
 
 class CodeSender(Protocol):
@@ -43,12 +43,12 @@ class Services:
     availability: Availability
     bookings: BookingStore
     reminders: ReminderMarks
-    data_rights: DataRights  # a member's access and erasure requests (bot/privacy.py)
+    data_rights: DataRights  # a member's access and erasure requests (bot/records/privacy.py)
     retention_days: float
     public_base_url: str = ""
     ics_link: Callable[[str], str] | None = None  # booking id -> a signed link to its .ics file
 
     def now(self) -> datetime:
-        from bot.availability import QUEBEC
+        from bot.booking.availability import QUEBEC
 
         return datetime.now(QUEBEC)

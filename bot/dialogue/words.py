@@ -1,6 +1,6 @@
 """Reading the short answers members give to the bot's questions: yes, no, leave, a number, for whom...
 
-Everything works on normalised text (bot/text.py): no accents, lowercase, SMS spellings expanded.
+Everything works on normalised text (bot/platform/text.py): no accents, lowercase, SMS spellings expanded.
 Each reader answers None when the message is not that kind of answer, so a flow can tell an answer
 from a digression.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.text import normalise
+from bot.platform.text import normalise
 
 _YES = re.compile(
     r"^(oui|o|ouais|yes|yep|yeah|y|ok|okay|d accord|daccord|correct|parfait|bien sur|certainement|absolument|"

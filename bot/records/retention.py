@@ -3,7 +3,7 @@
 `purge_all` runs each store's `purge_expired(now)` (the audit trail, consent, tickets and threads,
 bookings and reminders, availability, the coop dashboard's service records); the console process
 runs it every hour, `make purge` by hand. `REDIS_FAMILIES` is the rule of every Redis key family
-the code writes: it expires by itself (a TTL), is erased with the member (bot/privacy.py), or is
+the code writes: it expires by itself (a TTL), is erased with the member (bot/records/privacy.py), or is
 kept for a stated reason and holds no member's data in clear. tests/integration/test_retention.py holds the
 code to it.
 """
@@ -23,12 +23,12 @@ class Purgeable(Protocol):
 
 def record_stores(engine: Any, redis: Any, settings: Any) -> list[Purgeable]:
     """Every store of the system of record that purges by age."""
-    from bot.audit import AuditLog
-    from bot.availability import Availability
-    from bot.bookings import BookingStore
-    from bot.consent import ConsentStore
-    from bot.handoff import HandoffDesk
-    from bot.service_records import ServiceRecords
+    from bot.booking.availability import Availability
+    from bot.booking.store import BookingStore
+    from bot.handoff.desk import HandoffDesk
+    from bot.membership.consent import ConsentStore
+    from bot.platform.audit import AuditLog
+    from bot.records.service_records import ServiceRecords
 
     return [
         AuditLog(engine, settings.audit_retention_days),
@@ -79,7 +79,7 @@ REDIS_FAMILIES: dict[str, Rule] = {
     "coopsante:sms:desabonne:": Rule(
         "kept", "an SMS opt-out (STOP) must go on being honoured until START; a pseudonym of the phone only"
     ),
-    "coopsante:clinicien:": Rule("kept", "staff accounts, removed by the coop (tools/console_user.py)"),
+    "coopsante:clinicien:": Rule("kept", "staff accounts, removed by the coop (ops/console_user.py)"),
     "coopsante:secret:": Rule("kept", "a server secret (signed .ics links), no personal data"),
     "coopsante:console:cle_csrf": Rule(
         "kept", "a server secret (the console login form's CSRF tokens), no personal data"
@@ -87,7 +87,7 @@ REDIS_FAMILIES: dict[str, Rule] = {
     "coopsante:metriques:": Rule(
         "kept", "aggregate counters (a count, a sum of seconds, counts by bucket), no personal data"
     ),
-    # Where today's Redis held what is now in PostgreSQL: read once by tools/import_redis_records.py.
+    # Where today's Redis held what is now in PostgreSQL: read once by ops/import_redis_records.py.
     "coopsante:membre:": Rule("legacy", "members, now in PostgreSQL"),
     "coopsante:tel:": Rule("legacy", "members by phone, now in PostgreSQL"),
     "coopsante:membres": Rule("legacy", "the member index, now in PostgreSQL"),

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.linear_scorer import LinearTextScorer
-from bot.text import normalise
+from bot.platform.linear_scorer import LinearTextScorer
+from bot.platform.text import normalise
 from bot.triage.dispositions import Disposition
 
 logger = logging.getLogger(__name__)

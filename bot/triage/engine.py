@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import normalise
+from bot.platform.text import normalise
 from bot.triage.classifier import DispositionClassifier, cached, peaks
 from bot.triage.dispositions import Disposition, most_urgent
 from bot.triage.patterns import TableError

@@ -1,6 +1,6 @@
 """The pattern language of the clinical table (safety/), and the typo corrector that serves it.
 
-Patterns are regular expressions over normalised words (see `bot.text.normalise`) with two
+Patterns are regular expressions over normalised words (see `bot.platform.text.normalise`) with two
 additions that keep them readable by clinicians:
 
 - `{name}` stands for a lexicon: a list of words or phrases, where `*` ending a word means "any
@@ -19,7 +19,7 @@ import re._parser as sre_parser
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from bot.text import normalise
+from bot.platform.text import normalise
 
 
 class TableError(ValueError):

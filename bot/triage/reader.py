@@ -1,7 +1,7 @@
 """Reads one member message against the clinical table: which findings are present now, which
 were denied, are past or hypothetical, and which risk modifiers apply.
 
-The reading works on the normalised text (`bot.text.normalise`), corrected toward the table's
+The reading works on the normalised text (`bot.platform.text.normalise`), corrected toward the table's
 vocabulary, with idioms masked ("mort de rire"). A finding matched just after a negation in its
 clause is denied; one whose sentence places it long ago ("il y a 5 ans", "in 2015") is past
 unless a cue of the present comes closer ("et là", "depuis ce matin"); one under a hypothetical
@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.text import normalise
+from bot.platform.text import normalise
 from bot.triage.patterns import LITERALS, SpellingCorrector, TablePattern, is_negated
 from bot.triage.table import Patterns, Table
 

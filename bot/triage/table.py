@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.text import normalise
+from bot.platform.text import normalise
 from bot.triage.dispositions import Disposition
 from bot.triage.patterns import TableError, TablePattern, compile_pattern, lexicon_regex, vocabulary_of
 

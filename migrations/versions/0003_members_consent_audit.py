@@ -4,8 +4,8 @@
 unique). `consents` is an append-only history of answers per subject (a pseudonym of the sender).
 `audit` is append-only: a trigger refuses every UPDATE, and every DELETE except the retention
 purge, which sets `coopsante.audit_purge_before` for its transaction and may delete only rows
-older than that instant (bot/audit.py, AuditLog.purge_expired). An entry imported from Redis
-(tools/import_redis_records.py) keeps where it came from in `origin`: importing twice adds nothing.
+older than that instant (bot/platform/audit.py, AuditLog.purge_expired). An entry imported from Redis
+(ops/import_redis_records.py) keeps where it came from in `origin`: importing twice adds nothing.
 
 Revision ID: 0003
 Revises: 0002

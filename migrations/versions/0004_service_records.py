@@ -2,7 +2,7 @@
 
 `service_events` holds one de-identified row per member turn: coop, channel, the hour it happened,
 the disposition, how the turn was handed on, the answer's topic, whether the bot did not understand,
-and two pseudonyms (bot/pseudonym.py) that only count distinct conversations and members. No phone,
+and two pseudonyms (bot/platform/pseudonym.py) that only count distinct conversations and members. No phone,
 name, member number or message text; the text of a question the bot did not understand only when
 the member consented to improvement use (a check keeps it off every other row).
 

@@ -20,9 +20,9 @@ import pytest
 import redis
 from playwright.sync_api import Browser, Page, expect
 
-from bot.clinicians import ClinicianAccounts
-from bot.handoff import HandoffDesk, Ticket, new_ticket_id
-from bot.members import Member
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk, Ticket, new_ticket_id
+from bot.membership.members import Member
 from tests.browser import ask, axe_violations, embedding_page
 from tests.console_login import log_in_over_http, post_headers
 from tests.stack import AUTH_TOKEN, CONSOLE_URL, JWT_SECRET, PORTS, RASA_URL, eligible_members, member_claims

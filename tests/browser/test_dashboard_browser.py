@@ -22,14 +22,14 @@ import pytest
 from aiohttp import web
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from bot.audit import AuditLog
-from bot.availability import QUEBEC, load_rules
-from bot.clinicians import ClinicianAccounts
+from bot.booking.availability import QUEBEC, load_rules
 from bot.content import Content
-from bot.handoff import HandoffDesk
-from bot.service_report import last_complete_week, report
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk
+from bot.platform.audit import AuditLog
+from bot.records.service_report import last_complete_week, report
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
 from console.app import make_app
 from console.delivery import MemberDelivery
 from tests.browser import axe_violations

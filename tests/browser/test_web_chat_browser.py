@@ -14,9 +14,9 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bot.membership.demo import CALLER, demo_registry_csv
 from tests.browser import DEMO, OPEN_CHAT, ask, axe_violations, embedding_page, open_chat
 from tests.stack import JWT_SECRET, PORTS, UNKNOWN_SITE_PORT, member_claims
-from tools.demo_members import CALLER, demo_registry_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,8 +137,8 @@ def test_a_site_not_on_the_allow_list_cannot_chat(page: Page, sites: Path) -> No
 
 def demo_member_number() -> str:
     """An eligible demo member whom the other end-to-end tests leave alone (CALLER is the phone line's)."""
-    from bot.members import parse_registry
-    from bot.verification import eligibility
+    from bot.membership.members import parse_registry
+    from bot.membership.verification import eligibility
 
     members = parse_registry(demo_registry_csv()).members
     return [m for m in members if eligibility(m) == "ok" and m.number != CALLER[0]][-1].number

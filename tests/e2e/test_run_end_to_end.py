@@ -18,10 +18,10 @@ from collections import Counter
 import pytest
 import redis
 
-from bot.members import Member, parse_registry
-from bot.verification import eligibility
+from bot.membership.demo import demo_registry_csv
+from bot.membership.members import Member, parse_registry
+from bot.membership.verification import eligibility
 from tests.stack import PORTS, port_open, say
-from tools.demo_members import demo_registry_csv
 
 
 def test_hours_in_french(stack: subprocess.Popen[str]) -> None:

@@ -20,12 +20,12 @@ import pytest
 import redis
 from twilio.request_validator import RequestValidator
 
-from bot.members import Member, parse_registry
-from bot.sms_text import segment_count
-from bot.text import normalise
-from bot.verification import eligibility
+from bot.membership.demo import demo_registry_csv
+from bot.membership.members import Member, parse_registry
+from bot.membership.verification import eligibility
+from bot.platform.sms_text import segment_count
+from bot.platform.text import normalise
 from tests.stack import AUTH_TOKEN, PORTS
-from tools.demo_members import demo_registry_csv
 from tools.sms_client import SmsClient
 
 WEBHOOK = f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/sms/webhook"

@@ -22,16 +22,16 @@ import pytest
 import redis
 from twilio.request_validator import RequestValidator
 
-from bot.availability import QUEBEC
-from bot.bookings import BookingStore
-from bot.clinicians import ClinicianAccounts
-from bot.french_time import french_datetime
-from bot.handoff import HandoffDesk
-from bot.members import Member, parse_registry
-from bot.voice_twiml import unknown_verbs
+from bot.booking.availability import QUEBEC
+from bot.booking.french_time import french_datetime
+from bot.booking.store import BookingStore
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk
+from bot.membership.demo import CALLER, demo_registry_csv
+from bot.membership.members import Member, parse_registry
+from bot.voice.twiml import unknown_verbs
 from tests.console_login import log_in_over_http, post_headers
 from tests.stack import AUTH_TOKEN, CONSOLE_URL, PORTS
-from tools.demo_members import CALLER, demo_registry_csv
 from tools.sms_client import ACCOUNT_SID, SmsClient
 from tools.voice_client import VoiceClient
 
@@ -54,7 +54,7 @@ def new_phone() -> str:
 
 
 def member_born_12_march_1956() -> Member:
-    """The demo registry's caller (tools/demo_members.CALLER): Rolande Vézina, Val-Morin, with the
+    """The demo registry's caller (bot/membership/demo.py `CALLER`): Rolande Vézina, Val-Morin, with the
     telemedicine plan, born on the date the issue says aloud, alone on +1 819 555-0156."""
     return next(m for m in parse_registry(demo_registry_csv()).members if m.number == CALLER[0])
 

@@ -100,7 +100,7 @@ def signed(**changes: object) -> str:
 
 
 def test_a_token_for_this_assistant_from_an_allowed_site_vouches() -> None:
-    from bot.web_identity import verified_member
+    from bot.membership.web_identity import verified_member
 
     vouched = verified_member(signed(), SECRET, "coopsante-triage", [SITE])
     assert vouched is not None and vouched[0] == "VM-000101"
@@ -113,7 +113,7 @@ def test_a_token_for_this_assistant_from_an_allowed_site_vouches() -> None:
 )
 def test_a_token_of_another_audience_or_issuer_is_refused(changes: dict[str, object]) -> None:
     """Finding: the web JWT had no audience or issuer check."""
-    from bot.web_identity import verified_member
+    from bot.membership.web_identity import verified_member
 
     assert verified_member(signed(**changes), SECRET, "coopsante-triage", [SITE]) is None
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.attempts import AttemptLimiter
-from bot.otp import OneTimeCodes
+from bot.membership.attempts import AttemptLimiter
+from bot.membership.otp import OneTimeCodes
 
 
 def test_five_failures_lock_the_sender_and_the_member(redis_client: Any) -> None:
@@ -100,15 +100,15 @@ def test_three_codes_texted_per_member_and_hour(redis_client: Any) -> None:
 
 
 def test_the_migration_moves_every_pseudonym_to_the_keyed_one(redis_client: Any) -> None:
-    """Finding: pseudonyms were unkeyed; existing keys move to the keyed ones (tools/rekey_pseudonyms.py)."""
+    """Finding: pseudonyms were unkeyed; existing keys move to the keyed ones (ops/rekey_pseudonyms.py)."""
     from datetime import date
 
-    from bot.handoff import LEGACY_TICKET, new_ticket_id
-    from bot.member_store import LEGACY_MEMBER_KEY
-    from bot.members import Member
-    from bot.pseudonym import pseudonym, unkeyed_pseudonym
-    from bot.sms_keywords import OptOuts
-    from tools.rekey_pseudonyms import BY_CONVERSATION, rekey
+    from bot.handoff.desk import LEGACY_TICKET, new_ticket_id
+    from bot.membership.members import Member
+    from bot.membership.store import LEGACY_MEMBER_KEY
+    from bot.platform.pseudonym import pseudonym, unkeyed_pseudonym
+    from bot.sms.keywords import OptOuts
+    from ops.rekey_pseudonyms import BY_CONVERSATION, rekey
 
     phone, stranger = "+18195550101", "+18195550999"
     gisele = Member("VM-000101", "Gisèle", "T", date(1948, 3, 12), phone, "Coop", "actif", None)

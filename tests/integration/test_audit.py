@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.audit import AuditLog
+from bot.platform.audit import AuditLog
 
 
 def test_security_and_access_events_are_apart_newest_first(database: Any) -> None:

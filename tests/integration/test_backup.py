@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.audit import AuditLog
-from bot.consent import ConsentStore, load_notice
-from bot.member_store import MemberRegistry
-from bot.members import Member
+from bot.membership.consent import ConsentStore, load_notice
+from bot.membership.members import Member
+from bot.membership.store import MemberRegistry
+from bot.platform.audit import AuditLog
 from bot.records.database import engine_for, migrate
 from tests.conftest import new_database
 from tools.postgres_local import binary

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.availability import QUEBEC, Availability, Block, load_rules
-from bot.booking_flow import (
+from bot.booking.availability import QUEBEC, Availability, Block, load_rules
+from bot.booking.flow import (
     Desk,
     FlowState,
     Member,
@@ -31,9 +31,9 @@ from bot.booking_flow import (
     wants,
     wants_new,
 )
-from bot.bookings import Booking, BookingStore
+from bot.booking.store import Booking, BookingStore
 from bot.content import load_content
-from bot.sms_text import with_choices
+from bot.platform.sms_text import with_choices
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = load_rules(ROOT / "content")
@@ -581,7 +581,7 @@ def test_a_moved_booking_keeps_what_the_member_told_the_clinician(database: Any)
 
 
 def test_a_booking_as_an_ics_file_behind_a_key(database: Any, redis_client: Any) -> None:
-    from bot.ics import booking_ics, key_matches, link_key
+    from bot.booking.ics import booking_ics, key_matches, link_key
 
     booking = book(database)
     ics = booking_ics(booking, RULES, "Coop Val-Morin")

@@ -20,11 +20,11 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
-from bot.availability import QUEBEC, Availability, Block, ScheduleError, load_rules, parse_csv, slots_of
-from bot.availability import import_from_redis as import_blocks
-from bot.bookings import _INSERT, RETENTION_DAYS, Booking, BookingStore, _values
-from bot.bookings import import_from_redis as import_bookings
-from bot.ics_import import parse_ics
+from bot.booking.availability import QUEBEC, Availability, Block, ScheduleError, load_rules, parse_csv, slots_of
+from bot.booking.availability import import_from_redis as import_blocks
+from bot.booking.ics_import import parse_ics
+from bot.booking.store import _INSERT, RETENTION_DAYS, Booking, BookingStore, _values
+from bot.booking.store import import_from_redis as import_bookings
 from bot.records.database import engine_for
 from tools import postgres_local
 

@@ -1,7 +1,7 @@
 from pathlib import Path
 from typing import Any
 
-from bot.consent import ConsentStore, load_notice
+from bot.membership.consent import ConsentStore, load_notice
 
 ROOT = Path(__file__).resolve().parents[2]
 

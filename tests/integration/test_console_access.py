@@ -17,13 +17,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.audit import AuditLog
-from bot.availability import QUEBEC, Availability, load_rules
-from bot.clinicians import ClinicianAccounts
+from bot.booking.availability import QUEBEC, Availability, load_rules
 from bot.content import Content
-from bot.handoff import HandoffDesk, Ticket, new_ticket_id
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk, Ticket, new_ticket_id
+from bot.platform.audit import AuditLog
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
 from console.app import make_app
 from console.delivery import MemberDelivery
 from console.transcript import MASKS, identity_prompts, mask, transcript_lines
@@ -574,7 +574,7 @@ def test_the_audit_page_pages_older_and_newer(redis_url: str, redis_client: Any,
 
 
 def test_accounts_are_made_with_their_coops(redis_url: str, redis_client: Any, monkeypatch: Any) -> None:
-    from tools.console_user import main
+    from ops.console_user import main
 
     monkeypatch.setenv("REDIS_URL", redis_url)
     assert main(["add", "n@coop.example", "--name", "N", "--role", "infirmiere"]) == 2  # a coop is needed

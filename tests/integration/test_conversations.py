@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.availability import Slot
-from bot.text import normalise
+from bot.booking.availability import Slot
+from bot.platform.text import normalise
 
 HERE = Path(__file__).resolve().parents[1] / "conversations"
 SCRIPTS = [
@@ -39,7 +39,7 @@ def book(clinic: Any, member: Any, sender: str, count: int) -> None:
     """Bookings the member already has: the next `count` free video slots."""
     from datetime import datetime, timedelta
 
-    from bot.availability import QUEBEC
+    from bot.booking.availability import QUEBEC
 
     now = datetime.now(QUEBEC)
     rules = clinic.services.booking_rules

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text as sql
 
-from bot.audit import AuditLog
-from bot.availability import QUEBEC, Availability, Block, Slot
-from bot.bookings import BookingStore
-from bot.clinicians import ClinicianAccounts
+from bot.booking.availability import QUEBEC, Availability, Block, Slot
+from bot.booking.store import BookingStore
 from bot.content import Content
-from bot.handoff import Ticket, new_ticket_id
-from bot.service_records import RETENTION_DAYS, ServiceRecords, Turn, clean_question, service_channel
-from bot.service_report import LEVEL, count, last_complete_week, share
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import Ticket, new_ticket_id
+from bot.platform.audit import AuditLog
+from bot.records.service_records import RETENTION_DAYS, ServiceRecords, Turn, clean_question, service_channel
+from bot.records.service_report import LEVEL, count, last_complete_week, share
 from tests.integration.test_console_access import (  # noqa: F401  (_database: the engine, for the console's stores)
     COOP_A,
     COOP_B,

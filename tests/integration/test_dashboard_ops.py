@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.handoff import HandoffDesk
+from bot.handoff.desk import HandoffDesk
 from bot.metrics import Metrics
 from tests.conftest import ROOT
 

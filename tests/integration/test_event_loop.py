@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.audit import AuditLog
-from bot.availability import load_rules
-from bot.clinicians import ClinicianAccounts
+from bot.booking.availability import load_rules
 from bot.content import Content
-from bot.handoff import HandoffDesk
-from bot.redis_clients import async_client
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
+from bot.handoff.clinicians import ClinicianAccounts
+from bot.handoff.desk import HandoffDesk
+from bot.platform.audit import AuditLog
+from bot.platform.redis_clients import async_client
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
 from console.app import make_app
 from console.auth import COOKIE
 from console.delivery import MemberDelivery

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.clinicians import (
+from bot.handoff.clinicians import (
     ACCOUNT_KEY,
     AccountError,
     ClinicianAccounts,
@@ -24,7 +24,7 @@ from bot.clinicians import (
     needs_rehash,
     password_matches,
 )
-from bot.handoff import (
+from bot.handoff.desk import (
     UNCLAIMED_RETENTION_DAYS,
     HandoffDesk,
     Ticket,
@@ -32,8 +32,8 @@ from bot.handoff import (
     new_ticket_id,
     wait_thread_async,
 )
-from bot.members import Member
-from bot.redis_clients import async_client
+from bot.membership.members import Member
+from bot.platform.redis_clients import async_client
 
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), "+18195550101", "val-morin", "actif", None)
 

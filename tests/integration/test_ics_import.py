@@ -1,4 +1,4 @@
-"""iCalendar availability imports (bot/ics_import.py) from real exports: Google Calendar (a weekly
+"""iCalendar availability imports (bot/booking/ics_import.py) from real exports: Google Calendar (a weekly
 series with an exception, a UTC event) and Outlook (Windows zone names, an all-day event), and the
 import command's messages to the operator."""
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.availability import QUEBEC, Availability, ScheduleError
-from bot.ics_import import IMPORT_WEEKS, parse_ics
-from tools import import_schedule
+from bot.booking.availability import QUEBEC, Availability, ScheduleError
+from bot.booking.ics_import import IMPORT_WEEKS, parse_ics
+from ops import import_schedule
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GOOGLE = (DATA / "agenda_google.ics").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Importing today's Redis records into PostgreSQL (tools/import_redis_records.py), with Redis data
+"""Importing today's Redis records into PostgreSQL (ops/import_redis_records.py), with Redis data
 written by the code of the last commit that kept them in Redis (read from git), twice."""
 
 from __future__ import annotations
@@ -11,17 +11,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.audit import AuditLog
-from bot.consent import ConsentStore, load_notice
-from bot.member_store import MemberRegistry
-from bot.members import Member
-from tools.import_redis_records import import_all
+from bot.membership.consent import ConsentStore, load_notice
+from bot.membership.members import Member
+from bot.membership.store import MemberRegistry
+from bot.platform.audit import AuditLog
+from ops.import_redis_records import import_all
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_ERA = "18b6f8b"  # the last commit with members, consent and audit in Redis
 PHONE = "+18195550101"
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), PHONE, "Coop", "actif", date(2027, 1, 31))
 REJEAN = Member("VM-000102", "Réjean", "Tremblay", date(1946, 11, 2), PHONE, "Coop", "actif", None)
+# Modules the Redis-era code imports, and where they are now.
+MOVED = {"bot.members": "bot.membership.members", "bot.pseudonym": "bot.platform.pseudonym"}
 
 
 def redis_era(module: str) -> types.ModuleType:
@@ -29,6 +31,8 @@ def redis_era(module: str) -> types.ModuleType:
     source = subprocess.run(
         ["git", "show", f"{REDIS_ERA}:bot/{module}.py"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
+    for old, new in MOVED.items():
+        source = source.replace(f"from {old} import", f"from {new} import")
     spec = importlib.util.spec_from_loader(f"redis_era_{module}", loader=None)
     assert spec is not None
     loaded = importlib.util.module_from_spec(spec)
@@ -77,7 +81,7 @@ def test_the_import_brings_members_consent_and_audit_and_twice_adds_nothing(redi
 def test_the_command(redis_url: str, redis_client: Any, database_url: str, database: Any) -> None:
     written_by_the_redis_era(redis_client)
     env = {"REDIS_URL": redis_url, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    run = [sys.executable, "-m", "tools.import_redis_records"]
+    run = [sys.executable, "-m", "ops.import_redis_records"]
     first = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "membres: 2 ajoutés" in first.stdout and "journal: 3 ajoutées" in first.stdout

@@ -1,4 +1,4 @@
-"""bot/linear_scorer.py gives scikit-learn's own probabilities, for the triage classifier (multinomial)
+"""bot/platform/linear_scorer.py gives scikit-learn's own probabilities, for the triage classifier (multinomial)
 and for the answer finder (one-vs-rest), on their whole training texts and on odd input."""
 
 from __future__ import annotations

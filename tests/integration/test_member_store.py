@@ -8,10 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.member_store import MemberRegistry
-from bot.members import HEADER, Member, parse_registry
-from bot.verification import eligibility
-from tools.demo_members import CALLER, demo_registry_csv
+from bot.membership.demo import CALLER, demo_registry_csv
+from bot.membership.members import HEADER, Member, parse_registry
+from bot.membership.store import MemberRegistry
+from bot.membership.verification import eligibility
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = ",".join(HEADER) + "\n"
@@ -48,7 +48,7 @@ def test_a_new_phone_moves_the_member(database: Any) -> None:
 
 def run_import(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tools.import_members", *args],
+        [sys.executable, "-m", "ops.import_members", *args],
         cwd=ROOT,
         env={"DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         capture_output=True,

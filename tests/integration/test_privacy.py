@@ -1,4 +1,4 @@
-"""A member's erasure and access requests cover every record on every channel (bot/privacy.py).
+"""A member's erasure and access requests cover every record on every channel (bot/records/privacy.py).
 
 Tickets and bookings are still in Redis on this branch; the stores that move them to PostgreSQL
 (`HandoffDesk.erase_member`, `BookingStore.erase_member`, the `desk` branch) are stood in for here
@@ -15,18 +15,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.attempts import AttemptLimiter
-from bot.audit import AuditLog
-from bot.consent import ConsentStore, load_notice
-from bot.member_store import MemberRegistry
-from bot.members import Member
-from bot.otp import OneTimeCodes
-from bot.privacy import DataRights, take_erasure_request
-from bot.pseudonym import pseudonym
-from bot.sms_keywords import OptOuts
-from bot.tracker_keys import TRACKER_PREFIX
-from bot.verification import call_sender
-from bot.web_identity import WebIdentities
+from bot.membership.attempts import AttemptLimiter
+from bot.membership.consent import ConsentStore, load_notice
+from bot.membership.members import Member
+from bot.membership.otp import OneTimeCodes
+from bot.membership.store import MemberRegistry
+from bot.membership.verification import call_sender
+from bot.membership.web_identity import WebIdentities
+from bot.platform.audit import AuditLog
+from bot.platform.pseudonym import pseudonym
+from bot.platform.tracker_keys import TRACKER_PREFIX
+from bot.records.privacy import DataRights, take_erasure_request
+from bot.sms.keywords import OptOuts
 from tests.footprint import database_dump, redis_dump
 
 ROOT = Path(__file__).resolve().parents[2]

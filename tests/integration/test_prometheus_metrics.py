@@ -6,7 +6,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.handoff import HandoffDesk, record_claim_wait
+from bot.handoff.desk import HandoffDesk, record_claim_wait
 from bot.metrics import TRIAGE_BUCKETS, Metrics
 
 

@@ -1,4 +1,4 @@
-"""The Redis clients of bot/redis_clients.py give up on a server that never answers, instead of hanging."""
+"""The Redis clients of bot/platform/redis_clients.py give up on a server that never answers, instead of hanging."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bot.redis_clients import (
+from bot.platform.redis_clients import (
     CONNECT_TIMEOUT_SECONDS,
     HEALTH_CHECK_SECONDS,
     SOCKET_TIMEOUT_SECONDS,

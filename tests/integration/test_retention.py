@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.audit import AuditLog
-from bot.consent import ConsentStore, load_notice
+from bot.membership.consent import ConsentStore, load_notice
+from bot.platform.audit import AuditLog
 from bot.records.retention import REDIS_FAMILIES, purge_all, rule_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = ("bot", "actions", "channels", "components", "console", "tools")
+CODE = ("bot", "actions", "channels", "components", "console", "ops", "tools")
 # A key name in the code: a string literal (an f-string's literal start too) beginning "coopsante:".
 LITERAL = re.compile(r"""f?["'](coopsante:[A-Za-z][A-Za-z0-9_:]*)""")
 
@@ -39,11 +39,11 @@ def test_every_key_family_in_the_code_has_a_retention_rule() -> None:
 
 
 def test_keys_written_by_the_code_expire_when_their_family_says_so(redis_client: Any) -> None:
-    from bot.attempts import AttemptLimiter
-    from bot.clinicians import ClinicianAccounts
-    from bot.otp import OneTimeCodes
-    from bot.privacy import request_erasure
-    from bot.web_identity import WebIdentities
+    from bot.handoff.clinicians import ClinicianAccounts
+    from bot.membership.attempts import AttemptLimiter
+    from bot.membership.otp import OneTimeCodes
+    from bot.membership.web_identity import WebIdentities
+    from bot.records.privacy import request_erasure
     from channels.sms import record_delivery_failure
 
     AttemptLimiter(redis_client).fail("+18195550101", "VM-000101")
@@ -106,7 +106,7 @@ def test_the_purge_command(database_url: str, database: Any) -> None:
         )
     env = {"DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "tools.purge_records"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "ops.purge_records"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert "AuditLog: 1 removed" in result.stdout and "ConsentStore: 0 removed" in result.stdout

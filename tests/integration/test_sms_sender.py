@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.sms_keywords import OptOuts
-from bot.sms_sender import SmsSender, TwilioSettings
+from bot.sms.keywords import OptOuts
+from bot.sms.sender import SmsSender, TwilioSettings
 from tests.conftest import LocalTwilio
 
 PHONE = "+18735550142"

@@ -14,7 +14,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.tracker_keys import STATE_PREFIX, TRACKER_PREFIX, tracker_keys
+from bot.platform.tracker_keys import STATE_PREFIX, TRACKER_PREFIX, tracker_keys
 from components.stores import FULL_TURNS, TAIL_MEMBER_MESSAGES, ProjectRedisTrackerStore
 from tests.conftest import ROOT
 
@@ -122,7 +122,7 @@ def test_a_conversation_kept_by_rasas_own_store_moves_over_once(
 
 
 def test_erasure_asked_in_the_turn_leaves_no_key(store: ProjectRedisTrackerStore, redis_client: Any) -> None:
-    from bot.privacy import request_erasure
+    from bot.records.privacy import request_erasure
 
     tracker = started("erase")
     turn(tracker, 1)

@@ -29,7 +29,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.sms_text import segment_count
+from bot.platform.sms_text import segment_count
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_SID = "AC" + "1" * 32

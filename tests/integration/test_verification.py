@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from bot.attempts import AttemptLimiter
-from bot.audit import AuditLog
-from bot.member_store import MemberRegistry
-from bot.members import Member
-from bot.otp import OneTimeCodes
-from bot.verification import Verifier, eligibility
+from bot.membership.attempts import AttemptLimiter
+from bot.membership.members import Member
+from bot.membership.otp import OneTimeCodes
+from bot.membership.store import MemberRegistry
+from bot.membership.verification import Verifier, eligibility
+from bot.platform.audit import AuditLog
 
 PHONE = "+18195550101"
 GISELE = Member("VM-000101", "Gisèle", "Tremblay", date(1948, 3, 12), PHONE, "Coop", "actif", date(2027, 1, 31))

@@ -27,9 +27,9 @@ import pytest
 import redis
 from twilio.request_validator import RequestValidator
 
-from bot.availability import QUEBEC, Block, slots_of
-from bot.bookings import Booking, BookingStore
-from bot.handoff import HandoffDesk, Ticket, new_ticket_id
+from bot.booking.availability import QUEBEC, Block, slots_of
+from bot.booking.store import Booking, BookingStore
+from bot.handoff.desk import HandoffDesk, Ticket, new_ticket_id
 from bot.records.database import engine_for
 from tools import postgres_local
 from tools.local_stack import local_stack

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from bot.birthdate import parse_birth_date
+from bot.membership.birthdate import parse_birth_date
 
 TODAY = date(2026, 11, 23)
 MARCH_12 = date(1956, 3, 12)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.content import Content, ContentError, load_content
-from bot.language import ENGLISH, FRENCH, detect
+from bot.platform.language import ENGLISH, FRENCH, detect
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPICS = sorted(yaml.safe_load((ROOT / "tests" / "data" / "topics.yml").read_text(encoding="utf-8"))["topics"])

@@ -2,10 +2,10 @@
 
 import json
 
-from bot.booking_flow import BookingRequest, BookingStep, FlowState
+from bot.booking.flow import BookingRequest, BookingStep, FlowState
 from bot.content import Content
 from bot.dialogue.model import Flow, FlowName, Goal, IdentityStep, Request, State, SummaryStep
-from bot.language import FRENCH
+from bot.platform.language import FRENCH
 
 
 def test_a_state_is_stored_as_plain_words_and_read_back() -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.french_time import QUEBEC, Window, _clip, french_date, french_datetime, parse_window
+from bot.booking.french_time import QUEBEC, Window, _clip, french_date, french_datetime, parse_window
 
 NOW = datetime(2026, 11, 23, 10, 15, tzinfo=QUEBEC)  # a Monday
 

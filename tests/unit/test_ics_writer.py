@@ -1,4 +1,4 @@
-"""The booking invitation (.ics, bot/ics.py): RFC 5545 lines of at most 75 octets, the same fields."""
+"""The booking invitation (.ics, bot/booking/ics.py): RFC 5545 lines of at most 75 octets, the same fields."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.availability import load_rules
-from bot.bookings import Booking
-from bot.ics import booking_ics
+from bot.booking.availability import load_rules
+from bot.booking.ics import booking_ics
+from bot.booking.store import Booking
 
 RULES = load_rules(Path(__file__).resolve().parents[2] / "content")
 LONG_COOP = "Coopérative de solidarité santé des Hautes-Laurentides, point de service de Sainte-Agathe; salle 2"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.log_redaction import RedactPersonalData, install, redact
+from bot.platform.log_redaction import RedactPersonalData, install, redact
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGGING_YML = ROOT / "deploy" / "logging.yml"

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.members import HEADER, Member, normalise_phone, parse_registry
+from bot.membership.members import HEADER, Member, normalise_phone, parse_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT.parent / "shared" / "samples" / "members_sample.csv"

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from bot.dialogue.slots import Slot
-from bot.settings import PROJECT_ROOT
+from bot.platform.settings import PROJECT_ROOT
 
 
 def test_slots_are_the_domains_both_ways() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.content import Content
-from bot.sms_conversation import BotMessage, Screened, load_sms_texts, parse_form, repaired, screen, write_turn
-from bot.sms_keywords import keyword
-from bot.sms_text import chosen, figures, pack, plain, segment_count, with_choices
+from bot.platform.sms_text import chosen, figures, pack, plain, segment_count, with_choices
+from bot.sms.conversation import BotMessage, Screened, load_sms_texts, parse_form, repaired, screen, write_turn
+from bot.sms.keywords import keyword
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from enum import StrEnum
 
 import pytest
 
-from bot.bookings import BookingStatus
-from bot.handoff import TicketStatus
-from bot.settings import PROJECT_ROOT
+from bot.booking.store import BookingStatus
+from bot.handoff.desk import TicketStatus
+from bot.platform.settings import PROJECT_ROOT
 
 MIGRATION = PROJECT_ROOT / "migrations" / "versions" / "0002_handoff_and_bookings.py"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.summary import parse_for_whom
+from bot.handoff.summary import parse_for_whom
 
 
 @pytest.mark.parametrize(

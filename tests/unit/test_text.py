@@ -1,6 +1,6 @@
 import pytest
 
-from bot.text import normalise, strip_accents
+from bot.platform.text import normalise, strip_accents
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ from xml.etree import ElementTree
 import pytest
 
 from bot.content import Content
-from bot.sms_conversation import BotMessage
-from bot.verification import call_sender, phone_of_sender
-from bot.voice_call import CRISIS_LINE, Call, Heard, after_bot, after_transfer, hear, on_silence
-from bot.voice_speech import Ear, VoiceTexts, digit_by_digit, for_ear, load_voice_texts
-from bot.voice_twiml import VERBS, Listen, Transfer, hang_up, listen, transfer, unknown_verbs
-from bot.voice_words import choice_index, command, digits_for_words, keyed_birth_date, spoken_birth_date
+from bot.membership.verification import call_sender, phone_of_sender
+from bot.sms.conversation import BotMessage
+from bot.voice.call import CRISIS_LINE, Call, Heard, after_bot, after_transfer, hear, on_silence
+from bot.voice.speech import Ear, VoiceTexts, digit_by_digit, for_ear, load_voice_texts
+from bot.voice.twiml import VERBS, Listen, Transfer, hang_up, listen, transfer, unknown_verbs
+from bot.voice.words import choice_index, command, digits_for_words, keyed_birth_date, spoken_birth_date
 
 ROOT = Path(__file__).resolve().parents[2]
 # Texts never said on a call: the web's, SMS reminders, and the web's identity steps.
@@ -161,7 +161,7 @@ def test_silence_reprompts_then_offers_a_person_then_ends(content: Content, ear:
 
 
 def test_twiml_uses_only_twilio_verbs_and_parses() -> None:
-    from bot.voice_speech import Voice
+    from bot.voice.speech import Voice
 
     voice = Voice("Polly.Gabrielle-Neural", "fr-CA", "fr-CA")
     for twiml in (
