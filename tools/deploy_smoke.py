@@ -19,6 +19,7 @@ import http.cookiejar
 import json
 import os
 import queue
+import re
 import sys
 import time
 import urllib.error
@@ -139,8 +140,19 @@ def check_web_chat(env: dict[str, str]) -> None:
 def check_console(env: dict[str, str]) -> None:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    form = urllib.parse.urlencode({"courriel": env["CONSOLE_EMAIL"], "mot_de_passe": env["CONSOLE_PASSWORD"]})
-    with opener.open(env["CONSOLE_URL"] + "/connexion", data=form.encode(), timeout=30) as response:
+    # As a browser does: the login form's CSRF token (bound to a cookie), then a POST from the console's origin.
+    with opener.open(env["CONSOLE_URL"] + "/connexion", timeout=30) as response:
+        found = re.search(r'name="csrf" value="([^"]+)"', response.read().decode("utf-8", "replace"))
+    fields = {
+        "courriel": env["CONSOLE_EMAIL"],
+        "mot_de_passe": env["CONSOLE_PASSWORD"],
+        "csrf": found[1] if found else "",
+    }
+    origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(env["CONSOLE_URL"]))
+    login = urllib.request.Request(
+        env["CONSOLE_URL"] + "/connexion", data=urllib.parse.urlencode(fields).encode(), headers={"Origin": origin}
+    )
+    with opener.open(login, timeout=30) as response:
         page = response.read().decode("utf-8", "replace")
         landed = response.url
     check("the console signs a clinician in", "/connexion" not in landed and len(jar) > 0, landed)

@@ -53,6 +53,10 @@ _INTENSIFIERS_AFTER_PAS = frozenset({"juste", "seulement", "que", "only", "just"
 _HAVE_OR_DO = frozenset({"ai", "a", "as", "avons", "avez", "ont", "avait", "avais", "fait", "faisait", "y"})
 CLAUSE_BOUNDARIES = frozenset({".", ",", ";", "!", "?", ":", "mais", "et", "sauf", "but", "and", "alors", "puis"})
 NEGATION_WINDOW = 4  # words before a match that can negate it
+# A subject right after a negation that ends a verb starts a new clause, unmarked in SMS
+# ("ca marche pas je suis plus capable de finir mes phrases").
+_SUBJECTS = frozenset({"je", "j", "il", "elle", "on", "tu", "ils", "elles", "ca", "i", "he", "she", "we", "they"})
+_CLOSING_NEGATIONS = frozenset({"pas", "plus", "jamais", "rien", "not", "never"})
 # English "n't" (normalised to "didn t") after these denies what follows. Not after can, won, couldn:
 # "can't breathe", "won't wake up", "can't stop bleeding" are the finding itself.
 _ENGLISH_NOT_STATE = frozenset({"don", "didn", "doesn", "isn", "wasn", "aren", "weren", "hasn", "haven", "hadn", "ain"})
@@ -71,6 +75,8 @@ def is_negated(text: str, start: int) -> bool:
         word = words[i]
         if word in CLAUSE_BOUNDARIES:
             return False
+        if word in _SUBJECTS and i > 0 and words[i - 1] in _CLOSING_NEGATIONS:
+            return False  # "ça marche pas je suis plus capable...": the negation closed the clause before
         if word == "t" and i > 0 and words[i - 1] in _ENGLISH_NOT_STATE:
             return True  # "she didn't pass out", "he doesn't have a fever"
         if word not in NEGATION_CUES:

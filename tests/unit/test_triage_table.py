@@ -78,6 +78,9 @@ def test_the_table_covers_every_urgent_level() -> None:
         ("she didn t get chest pain", True),
         ("he can t stand the chest pain", False),
         ("a t il une douleur a la poitrine", False),
+        ("ca marche pas je suis plus capable , douleur a la poitrine", False),
+        ("ca marche pas il a une douleur a la poitrine", False),
+        ("il a pas de douleur a la poitrine", True),
     ],
 )
 def test_negation_scope(text: str, negated: bool) -> None:
