@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -67,3 +69,45 @@ def test_the_tracker_store_uses_the_factory_client() -> None:
 
     store = ProjectRedisTrackerStore(Domain.empty())
     assert store.red.connection_pool.connection_kwargs["socket_timeout"] == SOCKET_TIMEOUT_SECONDS
+
+
+def _redis_server(port: int, folder: str) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                return server
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def test_both_clients_carry_on_after_redis_restarts(tmp_path: Path) -> None:
+    """A pooled connection closed by a restarted Redis is replaced, not an error for the next request
+    (the console answered 500 once after `make test-deploy` restarted Redis)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    server = _redis_server(port, str(tmp_path))
+    blocking, live = sync_client(url), async_client(url)
+    try:
+
+        async def ping_async() -> bool:
+            return bool(await live.ping())
+
+        loop = asyncio.new_event_loop()
+        assert blocking.ping() and loop.run_until_complete(ping_async())
+        server.terminate()
+        server.wait()
+        server = _redis_server(port, str(tmp_path))
+        assert blocking.set("after", "restart") and blocking.get("after") == "restart"
+        assert loop.run_until_complete(ping_async())
+        loop.run_until_complete(live.aclose() if hasattr(live, "aclose") else live.close())
+        loop.close()
+    finally:
+        server.terminate()
+        server.wait()
