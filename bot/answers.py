@@ -67,13 +67,13 @@ class AnswerFinder:
 
     def rank(self, text: str, limit: int = 3) -> list[Match]:
         """The likeliest topics for a message, best first."""
-        probabilities = self._scorer.probabilities(normalise(text))
-        ranked = sorted(zip(self.topics, probabilities, strict=True), key=lambda p: p[1], reverse=True)
-        return [Match(t, float(p)) for t, p in ranked[:limit]]
+        return self._best(self._scorer.probabilities(normalise(text)), limit)
 
     def sklearn_rank(self, text: str, limit: int = 3) -> list[Match]:
         """`rank` computed by scikit-learn itself (what the scorer is checked against)."""
-        probabilities = self._model.predict_proba([normalise(text)])[0]
+        return self._best(self._model.predict_proba([normalise(text)])[0], limit)
+
+    def _best(self, probabilities: Sequence[float], limit: int) -> list[Match]:
         ranked = sorted(zip(self.topics, probabilities, strict=True), key=lambda p: p[1], reverse=True)
         return [Match(t, float(p)) for t, p in ranked[:limit]]
 
