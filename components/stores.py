@@ -13,8 +13,8 @@ A turn reads only what it needs of the current session: every event of the last 
 turns (the action reads the triage record of the message before), preceded by the slots' values
 as SlotSet events, so the tracker's state is the same as with the whole session; and before those,
 the member messages alone back to the TAIL_MEMBER_MESSAGES-th last (the triage episode reads its
-eight messages as one story), fetched by their positions. So message 300 of a conversation reads
-about as many events as message 10. The whole
+eight messages as one story), fetched by their positions, with their words and not their NLU parse.
+So message 300 of a conversation reads about as many events as message 10. The whole
 history stays readable (`retrieve_full_tracker`: the console's transcript, Rasa's HTTP API) and
 expires with the retention period (`record_exp`, Law 25), as it did before.
 """
@@ -160,7 +160,7 @@ class ProjectRedisTrackerStore(RedisTrackerStore):
             timestamp = events[0].get("timestamp")
             values = [SlotSet(name, value, timestamp=timestamp).as_dict() for name, value in state["slots"].items()]
             events = values + events
-        events = [json.loads(e) for e in earlier_raw if e] + events
+        events = [_words_only(json.loads(e)) for e in earlier_raw if e] + events
         return self._tracker(sender_id, events, state["count"])
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
@@ -201,6 +201,13 @@ class ProjectRedisTrackerStore(RedisTrackerStore):
 
     async def keys(self) -> list[str]:
         return [key[len(TRACKER_PREFIX) :] for key in self.red.scan_iter(TRACKER_PREFIX + "*", count=1000)]
+
+
+def _words_only(event: dict[str, Any]) -> dict[str, Any]:
+    """An earlier member message as a turn needs it: its words and time (the triage story), without
+    the NLU parse of that message, which nothing reads again and the action server would be sent."""
+    kept = {key: event[key] for key in ("event", "timestamp", "text", "input_channel", "message_id") if key in event}
+    return {**kept, "parse_data": {}}
 
 
 def _slot_values(tracker: DialogueStateTracker) -> dict[str, Any]:

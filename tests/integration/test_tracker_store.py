@@ -68,6 +68,9 @@ def test_a_long_conversation_reads_back_its_recent_turns_with_every_slot(store: 
     with_values = sum(1 for value in tracker.current_slot_values().values() if value is not None)
     assert len(read.events) == TAIL_MEMBER_MESSAGES - FULL_TURNS + with_values + 6 * FULL_TURNS
     assert len(full.events) == 3 + 60 * 6 + 1  # every event of every turn, once
+    users = [e for e in read.events if isinstance(e, UserUttered)]
+    assert all(not e.intent for e in users[:-FULL_TURNS])  # earlier messages: their words, not their parse
+    assert all(e.intent.get("name") == "autre" for e in users[-FULL_TURNS:])
     reasons = [e.value for e in read.events if isinstance(e, SlotSet) and e.key == "triage_raison"]
     assert reasons[-2:] == [{"n": 58}, {"n": 59}]  # "pourquoi?" reads the record of the message before
     assert read.latest_message.text == "message 59" and read.latest_action_name == "action_listen"
