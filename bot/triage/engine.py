@@ -250,7 +250,9 @@ class Triage:
         present, modifiers, classifier_levels, cancelled = _episode(turns)
         episode_rules, findings = self.rule_level(present, modifiers)
         story = _story([*_aligned(earlier, len(history)), message], cancelled)
-        if story is not None:
+        # The story read as a whole may only raise: when the table already calls for 911 there is
+        # nothing above it, and the longest reading of a turn is skipped (the answer is the same).
+        if story is not None and episode_rules != Disposition.NEUF_UN_UN:
             # The request read as one story; a message read alone counts only where the classifier was sure.
             story_reading = self.read(story)
             story_whole, story_sentences = self.probabilities(story)

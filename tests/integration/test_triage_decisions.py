@@ -86,6 +86,19 @@ def test_a_later_emergency_is_not_lost_in_the_story(triage: Triage) -> None:
     assert conversation(triage, *story) == Disposition.NEUF_UN_UN
 
 
+def test_the_story_is_not_read_once_the_table_calls_for_911(triage: Triage, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The story may only raise, and nothing is above 911: the longest reading of a turn is skipped
+    # (make bench: what keeps message 300 of a conversation as fast as message 1).
+    first = triage.decide("j'ai mal à la poitrine pis au bras gauche, je sue")
+    assert first.disposition == Disposition.NEUF_UN_UN
+    read: list[str] = []
+    original = triage.read
+    monkeypatch.setattr(triage, "read", lambda text: read.append(text) or original(text))
+    later = triage.decide("c'est quoi vos heures d'ouverture?", [first.turn], ["j'ai mal à la poitrine"])
+    assert later.disposition == Disposition.NEUF_UN_UN
+    assert read == ["c'est quoi vos heures d'ouverture?"]
+
+
 def test_a_reassuring_answer_keeps_a_story_without_a_sign_below_911(triage: Triage) -> None:
     story = ("mon bébé a avalé quelque chose", "une pile bouton je pense", "il a 18 mois, il a l'air correct, il joue")
     assert conversation(triage, *story) == Disposition.URGENCE
