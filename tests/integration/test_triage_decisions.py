@@ -13,6 +13,7 @@ import pytest
 from bot.triage import Triage, Turn
 from bot.triage.dispositions import Disposition
 from bot.triage.metrics import score
+from bot.triage.reader import Reading
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT.parent / "shared" / "samples" / "triage_sample.csv"
@@ -93,7 +94,12 @@ def test_the_story_is_not_read_once_the_table_calls_for_911(triage: Triage, monk
     assert first.disposition == Disposition.NEUF_UN_UN
     read: list[str] = []
     original = triage.read
-    monkeypatch.setattr(triage, "read", lambda text: read.append(text) or original(text))
+
+    def reading(text: str) -> Reading:
+        read.append(text)
+        return original(text)
+
+    monkeypatch.setattr(triage, "read", reading)
     later = triage.decide("c'est quoi vos heures d'ouverture?", [first.turn], ["j'ai mal à la poitrine"])
     assert later.disposition == Disposition.NEUF_UN_UN
     assert read == ["c'est quoi vos heures d'ouverture?"]
