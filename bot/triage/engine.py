@@ -243,7 +243,9 @@ class Triage:
             modifiers=tuple(sorted(reading.modifiers)),
             classifier=classifier_level.value if classifier_level else None,
             sure=classifier_level is not None and max(whole.values()) >= self.policy.sure_alone,
-            correction=reading.correction and not (reading.present - self.requests),
+            # A correction that describes something else takes back the message before only when it says
+            # so at once ("je me suis mal exprimée, il a mal aux côtes"): its own findings stand.
+            correction=reading.correction and (reading.retraction or not (reading.present - self.requests)),
         )
         history = history[-(MAX_TURNS - 1) :]
         turns = [*history, turn]

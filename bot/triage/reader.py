@@ -68,6 +68,7 @@ class Reading:
     figurative: bool = False  # an idiom was masked ("mort de rire")
     health: bool = False  # the message speaks of the body or of symptoms
     correction: bool = False  # the message takes back the one before ("non, c'était l'an passé")
+    retraction: bool = False  # it opens by saying so ("je me suis mal exprimée, il a mal aux côtes")
     substantial: bool = True  # enough words, or a health word, for the classifier to read anything in it
     words: int = 0  # how many words the message has
 
@@ -118,6 +119,7 @@ class Reader:
             figurative=_IDIOM in text.split(),
             health=bool(context.health and context.health.search(text)),
             correction=_takes_back(text, cues, context.correction, context.takeback),
+            retraction=_opens_with_retraction(text, context.correction, context.takeback),
             substantial=bool(present)
             or len(re.findall(r"[a-z]{2,}", text)) >= MIN_WORDS
             or bool(context.health and context.health.search(text)),
@@ -216,12 +218,29 @@ def _takes_back(text: str, cues: _Cues, corrections: Iterable[TablePattern], ope
     time at its start ("years ago, 2018"), or one anywhere after an opening like "non non, désolé"."""
     if any(p.search(text) for p in corrections):
         return True
+    if _IDIOM in text.split() and any(p.match(text) for p in openers):
+        return True  # "lol non non, elle veut mourir de honte": the alarm was a figure of speech
     past = [start for start, _, kind in cues.cues if kind == PAST]
     if not past:
         return False
     if len(text[: past[0]].split()) <= 3:
         return True
     return any(p.match(text) for p in openers)
+
+
+RETRACTION_WORDS = 5  # a correction cue this close to the start speaks of the message before
+
+
+def _opens_with_retraction(text: str, corrections: Iterable[TablePattern], openers: Iterable[TablePattern]) -> bool:
+    """Whether a message opens with an explicit correction ("non excusez, je me suis mal exprimée, ...",
+    "je veux dire ..."): it then takes back the message before even when it describes something else."""
+    head = text
+    opener = next((m for p in openers if (m := p.match(text))), None)
+    if opener is not None:
+        head = text[opener.end() :]
+    limit = len(" ".join(head.split()[:RETRACTION_WORDS]))
+    offset = len(head) - len(head.lstrip())
+    return any(m.start() - offset <= limit for p in corrections for m in p.finditer(head))
 
 
 def _match_state(pattern: TablePattern, text: str, cues: _Cues, patterns: Patterns, timeless: bool) -> str | None:

@@ -64,10 +64,19 @@ def conversation(triage: Triage, *messages: str) -> Disposition:
         ("my husband had chest pain and collapsed", "no no sorry, that was last March, he had a bypass"),
         ("I had an overdose", "years ago, 2018. clean 5 years now"),
         ("je pense que ma mère fait une crise cardiaque", "euh non, désolée, c'est une expression!"),
+        ("ma sœur veut mourir", "haha non, elle veut mourir de honte, elle a envoyé un texto à son boss par erreur"),
     ],
 )
 def test_other_ways_of_taking_an_alarm_back(triage: Triage, messages: tuple[str, ...]) -> None:
     assert conversation(triage, *messages).level < Disposition.URGENCE.level
+
+
+def test_a_correction_that_describes_something_else_takes_back_the_alarm(triage: Triage) -> None:
+    # It says so at once ("je me suis mal exprimée"): the chest pain is gone, the knee after a fall stays.
+    after = conversation(
+        triage, "mon chum a mal dans la poitrine", "je me suis mal exprimée, il a mal au genou depuis sa chute en ski"
+    )
+    assert after.level < Disposition.NEUF_UN_UN.level
 
 
 def test_a_request_is_read_as_one_story(triage: Triage) -> None:
