@@ -550,6 +550,8 @@ class _Turn:
                 self.offer_care(need)
                 return
             goal = Goal.HANDOFF if need == "clinicien" else Goal.BOOKING
+            if goal == Goal.BOOKING:
+                self.answer_booking_question()  # "je voudrais un rendez-vous, comment je fais?": how, then the flow
             self.start_request(goal, need, announce=True)
             return
         if act == "prendre_rendez_vous" or booking_flow.wants_new(text):
