@@ -531,6 +531,8 @@ class _Turn:
             return
         bookings = booking_flow.wants(text)
         if bookings is not None or act == "mes_rendez_vous":
+            if bookings in (None, booking_flow.BookingRequest.LIST) and self.answer_coop_question():
+                return  # "ma carte soleil est expirée, je peux venir à mon rendez-vous?": a question, not a list
             self.answer_booking_question()
             self.start_request(
                 Goal.MY_BOOKINGS, "", announce=False, bookings=bookings or booking_flow.BookingRequest.LIST
@@ -592,6 +594,15 @@ class _Turn:
         topic = self.best_topic() if words.asks(self.m.text) else None
         if topic in BOOKING_TOPICS:
             self.answer(str(topic))
+
+    def answer_coop_question(self) -> bool:
+        """Answer a question about the coop that only mentions the member's bookings; False if it is not one."""
+        topic = self.best_topic() if words.asks(self.m.text) else None
+        entry = self.s.content.answers.get(topic or "") if topic not in (*BOOKING_TOPICS, "hors_sujet") else None
+        if entry is None or entry.kind != "coop":
+            return False
+        self.answer(str(topic))
+        return True
 
     def answer_for_care(self, need: str) -> str | None:
         """The answer to give before offering a professional, when the member asked a question the bot
