@@ -57,6 +57,14 @@ _AGE_WORDS_BEFORE = re.compile(
     r"( [a-z]+){0,2}( (de|a|is|est|qui a|a|has|of))?$"
 )
 
+# Days and weeks are an age only after a baby ("mon bébé de 10 jours", "il a 3 semaines"), never after
+# a verb ("j'ai manqué 2 jours").
+_SHORT_AGE_BEFORE = re.compile(
+    r"(?<![a-z])(bebe|bb|baby|nourrisson|infant|newborn|nouveau ne|poupon|puce|fils|fille|son|daughter|garcon|boy|"
+    r"girl|petit|petite|petit gars|enfant|child|kid|cocotte|coco)( [a-z]+)?( (de|a|is|est|of|qui a))?$"
+    r"|(?<![a-z])(il|elle|he|she|it|y) (a|has|is|est|avait|had|was)( juste| seulement| only| just)?$"
+)
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -160,7 +168,7 @@ def ages_in_months(text: str) -> list[float]:
         if after.startswith(" ago") or after.startswith(" de (mariage|diabete)"):
             continue
         short_unit = stem in ("jour", "day", "semaine", "sem", "week", "wk")
-        if short_unit and not is_old and not _AGE_WORDS_BEFORE.search(before):
+        if short_unit and not is_old and not _SHORT_AGE_BEFORE.search(before):
             continue  # "2 jours" alone is a duration; "mon bebe de 10 jours" is an age
         if number <= 0 or months > 130 * 12:
             continue
@@ -235,9 +243,8 @@ def _opens_with_retraction(text: str, corrections: Iterable[TablePattern], opene
     """Whether a message opens with an explicit correction ("non excusez, je me suis mal exprimée, ...",
     "je veux dire ..."): it then takes back the message before even when it describes something else."""
     head = text
-    opener = next((m for p in openers if (m := p.match(text))), None)
-    if opener is not None:
-        head = text[opener.end() :]
+    while opener := next((m for p in openers if (m := p.match(head.lstrip())) and m.end()), None):
+        head = head.lstrip()[opener.end() :]  # "lol non", "euh non désolée": every opening word
     limit = len(" ".join(head.split()[:RETRACTION_WORDS]))
     offset = len(head) - len(head.lstrip())
     return any(m.start() - offset <= limit for p in corrections for m in p.finditer(head))

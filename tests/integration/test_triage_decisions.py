@@ -20,7 +20,14 @@ SAMPLE = ROOT.parent / "shared" / "samples" / "triage_sample.csv"
 
 
 def test_idioms_are_not_emergencies(triage: Triage) -> None:
-    for message in ("je suis mort de rire", "ce prix-là m'a donné une crise cardiaque", "mon cell va mourir"):
+    for message in (
+        "je suis mort de rire",
+        "ce prix-là m'a donné une crise cardiaque",
+        "mon cell va mourir",
+        "la facture d'électricité que j'ai reçue ce matin m'a donné une crise cardiaque",
+        "best thing for a sunburn after a day working on the roof?",
+        "mon gars a mal au cœur en auto quand on monte au chalet",
+    ):
         assert triage.decide(message).disposition.level < Disposition.URGENCE.level, message
 
 
@@ -65,6 +72,14 @@ def conversation(triage: Triage, *messages: str) -> Disposition:
         ("I had an overdose", "years ago, 2018. clean 5 years now"),
         ("je pense que ma mère fait une crise cardiaque", "euh non, désolée, c'est une expression!"),
         ("ma sœur veut mourir", "haha non, elle veut mourir de honte, elle a envoyé un texto à son boss par erreur"),
+        (
+            "je me sens mourir",
+            "lol non pas de même, je veux dire que j'ai un rhume: le nez qui coule pis je tousse un peu",
+        ),
+        (
+            "douleur à la poitrine",
+            "ben en fait c'est pas vraiment à la poitrine, c'est des brûlements d'estomac après le souper",
+        ),
     ],
 )
 def test_other_ways_of_taking_an_alarm_back(triage: Triage, messages: tuple[str, ...]) -> None:

@@ -43,13 +43,17 @@ def test_a_crisis_question_is_a_crisis(triage_rules: Triage) -> None:
         ("ma fille de 4 ans", 48.0),
         ("my 2 month old", 2.0),
         ("mon pere a 82 ans", 984.0),
+        ("il a juste 3 semaines", 0.7),
     ],
 )
 def test_ages_are_read(text: str, months: float) -> None:
     assert [round(a, 1) for a in ages_in_months(text)] == [months]
 
 
-@pytest.mark.parametrize("text", ["j'ai de la fièvre depuis 3 jours", "il y a 2 ans", "enceinte de 30 semaines"])
+@pytest.mark.parametrize(
+    "text",
+    ["j'ai de la fièvre depuis 3 jours", "il y a 2 ans", "enceinte de 30 semaines", "j ai manque 2 jours d ouvrage"],
+)
 def test_durations_are_not_ages(text: str) -> None:
     assert ages_in_months(text.replace("è", "e")) == []
 
