@@ -19,7 +19,7 @@ from bot.platform.linear_scorer import LinearTextScorer
 from bot.platform.text import normalise
 
 OFF_TOPIC = "hors_sujet"  # questions the assistant cannot answer (weather, sports...)
-ORDINARY_QUESTION = 0.6  # how sure the finder must be that a message is one of the questions it answers
+ORDINARY_QUESTION = 0.45  # how sure the finder must be that a message is one of the questions it answers
 
 
 @dataclass(frozen=True)
