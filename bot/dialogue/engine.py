@@ -24,6 +24,7 @@ from typing import Any
 from bot.answers import Match
 from bot.booking import flow as booking_flow
 from bot.booking.store import Booking, BookingStatus
+from bot.content import Answer
 from bot.dialogue import words
 from bot.dialogue.model import Flow, FlowName, Goal, IdentityStep, Inbound, Outcome, Reply, Request, State, SummaryStep
 from bot.dialogue.services import Services
@@ -558,7 +559,7 @@ class _Turn:
             return
         if act == "prendre_rendez_vous" or booking_flow.wants_new(text):
             topic = self.best_topic() or ""
-            entry = self.s.content.answers.get(topic) if topic not in (*BOOKING_TOPICS, "hors_sujet") else None
+            entry = self.own_answer(topic)
             if entry is not None and words.asks(text):
                 self.answer(topic)  # "faut-tu un rdv pour le vaccin?": the vaccine's answer says how
                 return
@@ -595,13 +596,17 @@ class _Turn:
         if topic in BOOKING_TOPICS:
             self.answer(str(topic))
 
+    def own_answer(self, topic: str) -> Answer | None:
+        """The content answer of a topic that is neither the booking flow's own nor off-topic."""
+        return self.s.content.answers.get(topic) if topic not in (*BOOKING_TOPICS, "hors_sujet") else None
+
     def answer_coop_question(self) -> bool:
         """Answer a question about the coop that only mentions the member's bookings; False if it is not one."""
-        topic = self.best_topic() if words.asks(self.m.text) else None
-        entry = self.s.content.answers.get(topic or "") if topic not in (*BOOKING_TOPICS, "hors_sujet") else None
+        topic = (self.best_topic() if words.asks(self.m.text) else None) or ""
+        entry = self.own_answer(topic)
         if entry is None or entry.kind != "coop":
             return False
-        self.answer(str(topic))
+        self.answer(topic)
         return True
 
     def answer_for_care(self, need: str) -> str | None:

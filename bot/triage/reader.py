@@ -120,14 +120,15 @@ class Reader:
             if not m.patterns.silent_in(found) and _state(m.patterns, text, cues, timeless=True) == PRESENT
         }
         modifiers |= self.age_modifiers(text)
+        correction = _takes_back(text, cues, context.correction, context.takeback)
         return Reading(
             present=frozenset(present),
             set_aside=set_aside,
             modifiers=frozenset(modifiers),
             figurative=_IDIOM in text.split(),
             health=bool(context.health and context.health.search(text)),
-            correction=_takes_back(text, cues, context.correction, context.takeback),
-            retraction=_opens_with_retraction(text, context.correction, context.takeback),
+            correction=correction,
+            retraction=correction and _opens_with_retraction(text, context.correction, context.takeback),
             substantial=bool(present)
             or len(re.findall(r"[a-z]{2,}", text)) >= MIN_WORDS
             or bool(context.health and context.health.search(text)),
