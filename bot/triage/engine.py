@@ -217,7 +217,8 @@ class Triage:
             p = sentences.get(level, 0.0)
             if p >= threshold and (level not in vetoed or p >= policy.strong):
                 candidates.append((f"phrase_{level.value}", level))
-        if not candidates and not reading.present and reading.health and policy.uncertain_health is not None:
+        understood = ordinary  # the answer finder knows the question: its answer carries the safety net
+        if not candidates and not reading.present and reading.health and not understood and policy.uncertain_health:
             candidates.append(("sante_incertain", policy.uncertain_health))
         if not candidates:
             return None, ()
