@@ -80,6 +80,7 @@ def conversation(triage: Triage, *messages: str) -> Disposition:
             "douleur à la poitrine",
             "ben en fait c'est pas vraiment à la poitrine, c'est des brûlements d'estomac après le souper",
         ),
+        ("URGENT mon bébé a avalé une pile", "scusez, mon bébé c'est mon chien, un beagle. avez-vous un vétérinaire?"),
     ],
 )
 def test_other_ways_of_taking_an_alarm_back(triage: Triage, messages: tuple[str, ...]) -> None:
