@@ -100,6 +100,12 @@ SMS_SPELLINGS: dict[str, str] = {
     "ds": "dans",
     "dla": "de la",
     "dmon": "de mon",
+    # Misspellings common enough to be in spaCy's word list, so the typo corrector leaves them alone.
+    "connaisance": "connaissance",
+    "conaissance": "connaissance",
+    "conaisance": "connaissance",
+    "connaiscance": "connaissance",
+    "mdecin": "medecin",
 }
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
