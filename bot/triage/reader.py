@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from bot.platform.text import normalise
 from bot.triage.patterns import LITERALS, SpellingCorrector, TablePattern, is_negated
-from bot.triage.table import Patterns, Table
+from bot.triage.table import Context, Patterns, Table
 
 PRESENT, DENIED, PAST, HYPOTHETICAL = "present", "nie", "passe", "hypothese"
+SINCE = "depuis"  # "depuis son AVC": the event is past, and so is what it left, unless the finding is ongoing
 GENERAL = "question"  # a question about a condition ("c'est quoi les signes d'un AVC?")
 _SENTENCE_END = frozenset({".", "!", "?", ";"})
 _CLAUSE_END = frozenset({",", ":", "mais", "but", "et", "and", "pis"})
@@ -101,7 +102,7 @@ class Reader:
     def read(self, message: str) -> Reading:
         text = self.prepare(message)
         context = self.table.context
-        cues = _Cues(text, context.history, context.present, context.hypothetical, context.general)
+        cues = _Cues(text, context)
         words = len(re.findall(r"[a-z0-9]+", text))
         present: set[str] = set()
         set_aside: dict[str, str] = {}
@@ -146,7 +147,7 @@ class Reader:
         """Whether patterns find something present now in a raw message (for the table's examples)."""
         text = self.prepare(message)
         context = self.table.context
-        cues = _Cues(text, context.history, context.present, context.hypothetical, context.general)
+        cues = _Cues(text, context)
         return _state(patterns, text, cues) == PRESENT
 
 
@@ -180,13 +181,19 @@ def ages_in_months(text: str) -> list[float]:
 class _Cues:
     """Where the sentences end and where the cues of time and of hypotheses stand in a text."""
 
-    def __init__(self, text: str, history: Iterable[TablePattern], present: Iterable[TablePattern],
-                 hypothetical: Iterable[TablePattern], general: Iterable[TablePattern]) -> None:  # fmt: skip
+    def __init__(self, text: str, context: Context) -> None:
         self.text = text
         self.ends = [m.start() for m in re.finditer(r"(?:^| )([.!?;])(?= |$)", text)]
         self.clause_ends = [m.start() for m in re.finditer(r"(?:^| )(,|:|mais|but|et|and)(?= |$)", text)]
         self.cues: list[tuple[int, int, str]] = []
-        for kind, patterns in ((PAST, history), (PRESENT, present), (HYPOTHETICAL, hypothetical), (GENERAL, general)):
+        kinds = (
+            (PAST, context.history),
+            (SINCE, context.since),
+            (PRESENT, context.present),
+            (HYPOTHETICAL, context.hypothetical),
+            (GENERAL, context.general),
+        )
+        for kind, patterns in kinds:
             for pattern in patterns:
                 self.cues += [(m.start(), m.end(), kind) for m in pattern.finditer(text)]
         self.cues.sort()
@@ -201,14 +208,18 @@ class _Cues:
                 break
         return start, end
 
-    def time_of(self, start: int, end: int, general_questions: bool = True) -> str:
+    def time_of(self, start: int, end: int, general_questions: bool = True, ongoing_since: bool = False) -> str:
         """PRESENT, PAST, HYPOTHETICAL or GENERAL for a match at [start, end)."""
         if not self.cues:
             return PRESENT
         s_start, s_end = self.sentence_of(start)
         clause_start = max([b for b in self.clause_ends if b < start] + [s_start])
         # A hypothesis covers its own clause ("si jamais j'ai mal, ..."); a time covers the sentence.
-        cues = [c for c in self.cues if general_questions or c[2] != GENERAL]
+        cues = [
+            (a, b, PAST if kind == SINCE else kind)
+            for a, b, kind in self.cues
+            if (general_questions or kind != GENERAL) and not (ongoing_since and kind == SINCE)
+        ]
         before = [
             c
             for c in cues
@@ -229,7 +240,7 @@ def _takes_back(text: str, cues: _Cues, corrections: Iterable[TablePattern], ope
         return True
     if _IDIOM in text.split() and any(p.match(text) for p in openers):
         return True  # "lol non non, elle veut mourir de honte": the alarm was a figure of speech
-    past = [start for start, _, kind in cues.cues if kind == PAST]
+    past = [start for start, _, kind in cues.cues if kind in (PAST, SINCE)]
     if not past:
         return False
     if len(text[: past[0]].split()) <= 3:
@@ -259,7 +270,9 @@ def _match_state(pattern: TablePattern, text: str, cues: _Cues, patterns: Patter
         if patterns.negatable and is_negated(text, match.start()):
             state = DENIED
         else:
-            state = PRESENT if timeless else cues.time_of(*match.span(), patterns.general_questions)
+            state = (
+                PRESENT if timeless else cues.time_of(*match.span(), patterns.general_questions, patterns.ongoing_since)
+            )
             if state == GENERAL:
                 state = HYPOTHETICAL
         if state == PRESENT:

@@ -34,6 +34,7 @@ class Patterns:
     unless: tuple[TablePattern, ...] = ()  # anywhere in the message: the finding does not apply
     negatable: bool = True
     general_questions: bool = True  # "c'est quoi la dose qui tue?" is a question about a condition
+    ongoing_since: bool = False  # "pu le goût de vivre depuis l'accident": still now, unlike a deficit since a stroke
     contrary: tuple[TablePattern, ...] = ()  # reassurance that takes the finding back ("il respire bien")
 
     @cached_property
@@ -113,6 +114,7 @@ class AgeBand:
 @dataclass(frozen=True)
 class Context:
     history: tuple[TablePattern, ...]  # the finding is over, long ago ("il y a 5 ans")
+    since: tuple[TablePattern, ...]  # since an event ("depuis son AVC"): past, unless the finding is ongoing
     present: tuple[TablePattern, ...]  # now ("là", "depuis ce matin"): wins over an earlier history cue
     hypothetical: tuple[TablePattern, ...]  # "si jamais", "au cas où": a hypothesis
     general: tuple[TablePattern, ...]  # "c'est quoi les signes de": a question about a condition
@@ -183,6 +185,7 @@ class _Compiler:
             unless=tuple(self.pattern(s, where) for s in raw.get("unless") or []),
             negatable=bool(raw.get("negatable", True)),
             general_questions=str(raw.get("general_questions", "apply")) != "ignore",
+            ongoing_since=str(raw.get("since_events", "past")) == "ongoing",
             contrary=tuple(self.pattern(s, where) for s in raw.get("contrary") or []),
         )
 
@@ -270,6 +273,7 @@ def load_table(safety_dir: Path) -> Table:
     health_words = context_data.get("health_terms") or []
     context = Context(
         history=cues("history"),
+        since=cues("since_events"),
         present=cues("present"),
         hypothetical=cues("hypothetical"),
         general=cues("general_questions"),
