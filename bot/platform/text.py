@@ -63,6 +63,8 @@ SMS_SPELLINGS: dict[str, str] = {
     "ke": "que",
     "ki": "qui",
     "koi": "quoi",
+    "cmt": "comment",
+    "cmnt": "comment",
     "mwa": "moi",
     "toe": "toi",
     "moe": "moi",
