@@ -553,9 +553,13 @@ class _Turn:
                 self.offer_care(need)
                 return
             goal = Goal.HANDOFF if need == "clinicien" else Goal.BOOKING
+            answered = False
             if goal == Goal.BOOKING:
-                self.answer_booking_question()  # "je voudrais un rendez-vous, comment je fais?": how, then the flow
-            self.start_request(goal, need, announce=True)
+                # "je voudrais un rendez-vous, comment je fais?": how, then the flow; a bare request to book
+                # needs no "this deserves a consultation" after the ways to book.
+                bare = set(triage.said) <= {"demande_consultation"}
+                answered = self.answer_booking_question(bare_request=bare) and bare
+            self.start_request(goal, need, announce=not answered)
             return
         if act == "prendre_rendez_vous" or booking_flow.wants_new(text):
             topic = self.best_topic() or ""
@@ -590,11 +594,15 @@ class _Turn:
         ranked = self.s.answers.rank(self.m.text)
         return ranked[0].topic if ranked and sure_enough(ranked) else None
 
-    def answer_booking_question(self) -> None:
-        """ "Y a-t-il des frais si j'annule?", "how do I book?": the answer, before the flow itself."""
-        topic = self.best_topic() if words.asks(self.m.text) else None
+    def answer_booking_question(self, bare_request: bool = False) -> bool:
+        """ "Y a-t-il des frais si j'annule?", "how do I book?": the answer, before the flow itself. A bare
+        request to book ("je voudrais un rdv pour un suivi") gets it too: the in-person way is in it.
+        True when answered."""
+        topic = self.best_topic() if bare_request or words.asks(self.m.text) else None
         if topic in BOOKING_TOPICS:
             self.answer(str(topic))
+            return True
+        return False
 
     def own_answer(self, topic: str) -> Answer | None:
         """The content answer of a topic that is neither the booking flow's own nor off-topic."""
