@@ -553,13 +553,11 @@ class _Turn:
                 self.offer_care(need)
                 return
             goal = Goal.HANDOFF if need == "clinicien" else Goal.BOOKING
-            answered = False
-            if goal == Goal.BOOKING:
-                # "je voudrais un rendez-vous, comment je fais?": how, then the flow; a bare request to book
-                # needs no "this deserves a consultation" after the ways to book.
-                bare = set(triage.said) <= {"demande_consultation"}
-                answered = self.answer_booking_question(bare_request=bare) and bare
-            self.start_request(goal, need, announce=not answered)
+            bare = goal == Goal.BOOKING and set(triage.said) <= {"demande_consultation"}
+            # "je voudrais un rendez-vous, comment je fais?": how, then the flow; a bare request to book
+            # needs no "this deserves a consultation" after the ways to book.
+            answered = goal == Goal.BOOKING and self.answer_booking_question(bare_request=bare)
+            self.start_request(goal, need, announce=not (bare and answered))
             return
         if act == "prendre_rendez_vous" or booking_flow.wants_new(text):
             topic = self.best_topic() or ""

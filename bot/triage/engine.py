@@ -217,8 +217,14 @@ class Triage:
             p = sentences.get(level, 0.0)
             if p >= threshold and (level not in vetoed or p >= policy.strong):
                 candidates.append((f"phrase_{level.value}", level))
-        understood = ordinary  # the answer finder knows the question: its answer carries the safety net
-        if not candidates and not reading.present and reading.health and not understood and policy.uncertain_health:
+        # A question the answer finder knows is answered with its safety net, not sent on as "uncertain".
+        if (
+            not candidates
+            and not reading.present
+            and reading.health
+            and not ordinary
+            and policy.uncertain_health is not None
+        ):
             candidates.append(("sante_incertain", policy.uncertain_health))
         if not candidates:
             return None, ()
