@@ -32,13 +32,18 @@ class Member:
         self.client.emit("user_uttered", {"message": text})
         return str(self.replies.get(timeout=15).get("text", ""))
 
+    def close(self) -> None:
+        """Close the tab. `client.disconnect()` would wait for the pending long poll to come back with
+        the server's next ping (about 30 s per test); the close packet is sent all the same."""
+        self.client.eio.disconnect(abort=True)
+
 
 @pytest.fixture
 def member(stack: object) -> Iterator[Member]:
     tab = Member()
     tab.start()
     yield tab
-    tab.client.disconnect()
+    tab.close()
 
 
 def test_a_question_is_answered(member: Member) -> None:
@@ -58,7 +63,7 @@ def test_a_session_id_is_issued_by_the_server(stack: object) -> None:
         first = tab.start()
         assert tab.start(first) == first  # ...but a tab resumes the id it was given
     finally:
-        tab.client.disconnect()
+        tab.close()
 
 
 def test_a_flood_is_slowed_down(member: Member) -> None:
