@@ -50,6 +50,8 @@ class ClassifierPolicy:
     uncertain_health: Disposition | None  # a health message the classifier does not understand
     red_flag_mass: float  # urgent probability that makes the bot ask a red-flag question
     care_threshold: float = 1.1  # P(not info) that makes a message need a professional
+    # modifiers that make a known question about a minor problem the answer's: "il joue", "after my shot"
+    self_care_modifiers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,11 @@ class Triage:
             vetoed |= {Disposition.NEUF_UN_UN, Disposition.URGENCE}
             if not reading.health:
                 vetoed |= {Disposition.CLINICIEN, Disposition.CONSULTATION}
+        if ordinary and present_levels <= {Disposition.INFO} and reading.modifiers & policy.self_care_modifiers:
+            # "38,2 depuis à matin, je mange pis je bois correct, après combien de jours m'inquiéter?": a
+            # question the bot answers, about someone doing well, where the table found nothing above
+            # self-care. The answer and its safety net, unless the classifier is very sure.
+            vetoed |= {Disposition.CLINICIEN, Disposition.CONSULTATION}
         if ordinary and not crisis_found:
             # "mon bébé de 9 mois fait 38.3, je lui donne quoi": the same for a crisis. Crises hidden in
             # a coop question ("cancel all my appointments, I won't be around") are the table's to find.
@@ -394,6 +401,7 @@ def load_policy(path: Path) -> ClassifierPolicy:
             uncertain_health=Disposition.parse(str(data["uncertain_health"])) if data.get("uncertain_health") else None,
             red_flag_mass=float(data.get("red_flag_mass", 0.1)),
             care_threshold=float(data.get("care_threshold", 1.1)),
+            self_care_modifiers=frozenset(str(m) for m in data.get("self_care_modifiers") or ()),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TableError(f"{path}: {exc}") from exc
@@ -403,6 +411,9 @@ def load_triage(safety_dir: Path, cache_dir: Path | None = None, with_classifier
     """The clinical table, the classifier policy and the classifier (trained and cached if needed)."""
     table = load_table(safety_dir)
     policy = load_policy(safety_dir / "classifier.yml")
+    unknown = policy.self_care_modifiers - {m.id for m in table.modifiers}
+    if unknown:
+        raise TableError(f"classifier.yml: self_care_modifiers: unknown modifiers {sorted(unknown)}")
     classifier = None
     if with_classifier:
         cache = cache_dir or safety_dir.parent / "models"
