@@ -64,6 +64,7 @@ SMS_SPELLINGS: dict[str, str] = {
     "ki": "qui",
     "koi": "quoi",
     "cmt": "comment",
+    "cb": "combien",
     "cmnt": "comment",
     "mwa": "moi",
     "toe": "toi",

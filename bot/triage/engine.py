@@ -195,7 +195,7 @@ class Triage:
             # "38,2 depuis à matin, je mange pis je bois correct, après combien de jours m'inquiéter?": a
             # question the bot answers, about someone doing well, where the table found nothing above
             # self-care. The answer and its safety net, unless the classifier is very sure.
-            vetoed |= {Disposition.CLINICIEN, Disposition.CONSULTATION}
+            vetoed |= set(URGENT) | {Disposition.CLINICIEN, Disposition.CONSULTATION}
         if ordinary and not crisis_found:
             # "mon bébé de 9 mois fait 38.3, je lui donne quoi": the same for a crisis. Crises hidden in
             # a coop question ("cancel all my appointments, I won't be around") are the table's to find.
