@@ -39,7 +39,7 @@ from bot.triage.dispositions import is_emergency
 CARE = ("clinicien", "consultation")
 HEALTH_GOALS = (Goal.HANDOFF, Goal.BOOKING)  # clinical requests: they go through consent, identity and status
 ANSWER_THRESHOLD = 0.45  # the answer finder must be at least this sure to answer by itself,
-CLEAR_LEAD = (0.20, 0.12)  # or at least this sure with this lead over the next topic (fifty topics share)
+CLEAR_LEAD = (0.22, 0.06)  # or at least this sure with this lead over the next topic (fifty topics share)
 SELF_CARE_OVER_TRIAGE = 0.40  # a self-care topic this sure answers what only the classifier sent to a professional
 CHOICES_SHOWN = 3
 BOOKING_TOPICS = ("rendez_vous", "annulation_politique")  # questions that answer the booking flow itself
