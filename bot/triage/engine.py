@@ -209,8 +209,11 @@ class Triage:
         top = max(whole, key=lambda d: whole[d])
         if whole[top] >= policy.min_confidence and (top not in vetoed or whole[top] >= policy.strong):
             candidates.append(("classifieur", top))
+        # The classifier itself reads a crisis ("I just want to disappear"): as when the table finds one,
+        # 911 needs the classifier to be sure of an act under way.
+        crisis_read = crisis_found or (top == Disposition.CRISE and whole[top] >= policy.min_confidence)
         for level, threshold in policy.raise_thresholds.items():
-            if level == Disposition.NEUF_UN_UN and crisis_found:
+            if level == Disposition.NEUF_UN_UN and crisis_read:
                 threshold = max(threshold, policy.crisis_911)
             p = _at_least(whole, level)
             if p >= threshold and (level not in vetoed or whole.get(level, 0.0) >= policy.strong):
