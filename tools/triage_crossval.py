@@ -4,7 +4,8 @@ The corpus (safety/corpus/*.csv) was written by several people; each file is one
 round1_* files together are one). For each writer, the classifier is trained on all the others and
 the whole triage (clinical table + that classifier) is scored on the writer left out, by TRIAGE.md's
 bars. This is the honest estimate of unseen text for the classifier; the clinical table, though,
-was written while reading these messages, so its part is optimistic.
+was written while reading these messages, so its part is optimistic. As on the live path, a message
+the answer finder reads as one of its questions is triaged as such (`ordinary`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import csv
 import sys
 from pathlib import Path
 
-from bot.platform.settings import load_settings
+from bot.answers import load_answer_finder
+from bot.content import load_content
+from bot.platform.settings import PROJECT_ROOT, load_settings
 from bot.triage import Triage, load_triage
 from bot.triage.classifier import DispositionClassifier, Example
 from bot.triage.dispositions import Disposition
@@ -40,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--misses", action="store_true", help="list the under-triaged messages")
     args = parser.parse_args(argv)
-    safety = load_settings().safety_dir
+    settings = load_settings()
+    safety = settings.safety_dir
     rules = load_triage(safety, with_classifier=False)
+    finder = load_answer_finder(load_content(settings.content_dir), PROJECT_ROOT / "data" / "faq")
     groups = read_groups(safety / "corpus")
     expected_all: list[Disposition] = []
     predicted_all: list[Disposition] = []
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         training = [Example(m, e) for other, rows in groups.items() if other != writer for m, e in rows]
         triage = Triage(rules.table, DispositionClassifier.train(training), rules.policy)
         expected = [e for _, e in groups[writer]]
-        decisions = [triage.decide(m) for m, _ in groups[writer]]
+        decisions = [triage.decide(m, ordinary=finder.reads_as_ordinary(m)) for m, _ in groups[writer]]
         predicted = [d.disposition for d in decisions]
         s = score(expected, predicted)
         print(
