@@ -184,6 +184,7 @@ class Triage:
         vetoed = self._vetoed(reading, present_levels)
         # The table found a crisis and no act under way (911).
         crisis_found = Disposition.CRISE in present_levels and Disposition.NEUF_UN_UN not in present_levels
+        locked: set[Disposition] = set()  # vetoed levels that even a sure classifier may not reach
         if ordinary and not reading.present:
             # "c ouvert jusqua kelle heure a soir", "jmet tu du beurre sur une brulure": a question the
             # bot answers, where the table found nothing; the classifier alone needs to be very sure to
@@ -191,6 +192,9 @@ class Triage:
             vetoed |= {Disposition.NEUF_UN_UN, Disposition.URGENCE}
             if not reading.health:
                 vetoed |= {Disposition.CLINICIEN, Disposition.CONSULTATION}
+                # Nothing of the body, no finding, a known question: however sure, the classifier alone
+                # does not send it to care ("c ouvert jusqua kelle heure a soir" read 0.82 urgence).
+                locked |= {Disposition.NEUF_UN_UN, Disposition.URGENCE, Disposition.CLINICIEN, Disposition.CONSULTATION}
         if ordinary and present_levels <= {Disposition.INFO} and reading.modifiers & policy.self_care_modifiers:
             # "38,2 depuis à matin, je mange pis je bois correct, après combien de jours m'inquiéter?": a
             # question the bot answers, about someone doing well, where the table found nothing above
@@ -205,9 +209,13 @@ class Triage:
             # "je veux parler à une personne": a bare request the table reads whole; the classifier alone
             # must be very sure to make it a crisis or an emergency.
             vetoed |= set(URGENT)
+
+        def allowed(level: Disposition, p: float) -> bool:
+            return level not in vetoed or (level not in locked and p >= policy.strong)
+
         candidates: list[tuple[str, Disposition]] = []
         top = max(whole, key=lambda d: whole[d])
-        if whole[top] >= policy.min_confidence and (top not in vetoed or whole[top] >= policy.strong):
+        if whole[top] >= policy.min_confidence and allowed(top, whole[top]):
             candidates.append(("classifieur", top))
         # The classifier itself reads a crisis ("I just want to disappear"): as when the table finds one,
         # 911 needs the classifier to be sure of an act under way.
@@ -216,16 +224,16 @@ class Triage:
             if level == Disposition.NEUF_UN_UN and crisis_read:
                 threshold = max(threshold, policy.crisis_911)
             p = _at_least(whole, level)
-            if p >= threshold and (level not in vetoed or whole.get(level, 0.0) >= policy.strong):
+            if p >= threshold and allowed(level, whole.get(level, 0.0)):
                 candidates.append((f"classifieur_{level.value}", level))
         care = 1.0 - whole.get(Disposition.INFO, 1.0)
         if care >= policy.care_threshold:
             need = max((Disposition.CLINICIEN, Disposition.CONSULTATION), key=lambda d: whole.get(d, 0.0))
-            if need not in vetoed or whole.get(need, 0.0) >= policy.strong:
+            if allowed(need, whole.get(need, 0.0)):
                 candidates.append(("besoin_de_soins", need))
         for level, threshold in policy.sentence_thresholds.items():
             p = sentences.get(level, 0.0)
-            if p >= threshold and (level not in vetoed or p >= policy.strong):
+            if p >= threshold and allowed(level, p):
                 candidates.append((f"phrase_{level.value}", level))
         # A question the answer finder knows is answered with its safety net, not sent on as "uncertain".
         if (
