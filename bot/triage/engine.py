@@ -193,8 +193,9 @@ class Triage:
             if not reading.health:
                 vetoed |= {Disposition.CLINICIEN, Disposition.CONSULTATION}
                 # Nothing of the body, no finding, a known question: however sure, the classifier alone
-                # does not send it to care ("c ouvert jusqua kelle heure a soir" read 0.82 urgence).
-                locked |= {Disposition.NEUF_UN_UN, Disposition.URGENCE, Disposition.CLINICIEN, Disposition.CONSULTATION}
+                # does not make it an emergency ("c ouvert jusqua kelle heure a soir" read 0.82 urgence).
+                # A sure "consultation" still counts ("I need my cholesterol meds reviewed").
+                locked |= {Disposition.NEUF_UN_UN, Disposition.URGENCE}
         if ordinary and present_levels <= {Disposition.INFO} and reading.modifiers & policy.self_care_modifiers:
             # "38,2 depuis à matin, je mange pis je bois correct, après combien de jours m'inquiéter?": a
             # question the bot answers, about someone doing well, where the table found nothing above
