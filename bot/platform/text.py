@@ -102,6 +102,8 @@ SMS_SPELLINGS: dict[str, str] = {
     "ouin": "oui",
     "ds": "dans",
     "dla": "de la",
+    "didees": "d idees",
+    "didee": "d idee",
     "dmon": "de mon",
     # Misspellings common enough to be in spaCy's word list, so the typo corrector leaves them alone.
     "connaisance": "connaissance",
