@@ -27,11 +27,11 @@ run: train web ## start Redis, the action server and Rasa (REST, SMS, web chat o
 setup-test: ## setup, plus the Chromium the browser tests drive
 	@WITH_BROWSER=1 bash scripts/bootstrap.sh
 
-test: setup-test ## everything CI runs: ruff, import rules, mypy, rasa data validate, pytest (every tier but scale)
+test: setup-test ## everything CI runs: ruff, import rules, mypy, rasa data validate, pytest (every tier but scale, on two workers)
 	@$(MAKE) --no-print-directory web lint typecheck
 	@$(MAKE) --no-print-directory train
 	@$(MAKE) --no-print-directory validate
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: setup ## the unit tier: pure Python, no Redis, browser or model (seconds)
 	$(PY) -m pytest tests/unit

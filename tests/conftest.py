@@ -175,6 +175,7 @@ def stack_database(stack: object, database_url: str) -> Iterator[Any]:
 
 
 TIERS = ("unit", "integration", "e2e", "browser", "scale")  # tests/<tier>/: the marker of its tests (pyproject.toml)
+STACK_TIERS = ("e2e", "browser", "scale")  # the tiers on make run's stack (fixed ports)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -187,6 +188,10 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     if folder not in TIERS:
         raise pytest.UsageError(f"{item.nodeid}: a test belongs in one of tests/{{{','.join(TIERS)}}}/")
     item.add_marker(folder)
+    if folder in STACK_TIERS:
+        # `make test` runs two pytest-xdist workers: the tiers that share `make run`'s stack (its
+        # fixed ports, and the test that stops it last) run on one, the other tiers on the other.
+        item.add_marker(pytest.mark.xdist_group("stack"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
