@@ -145,6 +145,10 @@ _ASKS = re.compile(
     r"\b(comment|combien|pourquoi|quoi faire|que faire|"
     r"(je|j|on|tu|il|elle) (fais|fait|donne|mets|met|prends|prend) quoi|"
     r"faut (tu|il)|y a tu|ya tu|c tu|c est tu|est ce|est il|peut on|puis je|"
+    r"(je|j|on|il|elle|ils|vous|ca|ma|mon|sa|son) (\w+ )?(peux|peut|pourrais|pourrait|dois|doit|coute|prend|prends|"
+    r"faites|fait|vas|va|avez|as|a|suis|est|sont|serait|marche) tu|"  # Quebec's "-tu": "je peux-tu quand même"
+    r"can (she|he|my|we|they|you)|does (it|the|this|that)|is (the|that|this|my)|"
+    r"ou (je|j|on|est ce que je) (vais|va|peux|dois|appelle|m adresse|vas)|"
     r"how|what should|what can|what do|when should|should i|can i|do i|is it|is there|are you|do you)\b"
 )
 
