@@ -46,6 +46,7 @@ def read_questions(path: Path) -> list[dict[str, str]]:
 def evaluate(url: str, rows: list[dict[str, str]], coop: str, verbose: bool) -> int:
     content = load_content(load_settings().content_dir)
     right = misrouted = 0
+    sent_on: list[str] = []  # ordinary questions sent to a person or an emergency, not only offered a booking
     misses: dict[str, list[str]] = collections.defaultdict(list)
     by_language: collections.Counter[tuple[str, bool]] = collections.Counter()
     for row in rows:
@@ -67,6 +68,8 @@ def evaluate(url: str, rows: list[dict[str, str]], coop: str, verbose: bool) -> 
         referred = topic != OFF_TOPIC and disposition in REFERRED
         right += ok
         misrouted += referred
+        if referred and disposition != Disposition.CONSULTATION.value:
+            sent_on.append(f"[{disposition}] {question!r} ({topic})")
         by_language[(language, ok)] += 1
         if not ok:
             got = next((t for t, a in answers.items() if a and a in said), "aucune réponse")
@@ -79,6 +82,9 @@ def evaluate(url: str, rows: list[dict[str, str]], coop: str, verbose: bool) -> 
         n = by_language[(language, True)] + by_language[(language, False)]
         print(f"  {language}: {by_language[(language, True)]}/{n} = {by_language[(language, True)] / n:.1%}")
     print(f"ordinary questions referred (clinician, booking, ER, crisis, 911): {misrouted}")
+    print(f"  of which to a clinician, the ER, a crisis line or 911: {len(sent_on)}")
+    for line in sent_on:
+        print(f"      {line}")
     if misses:
         print("\nMisses by topic:")
         for topic in sorted(misses, key=lambda t: -len(misses[t])):
