@@ -248,7 +248,19 @@ class Triage:
         if not candidates:
             return None, ()
         level = most_urgent(*(d for _, d in candidates))
-        return level, tuple(name for name, d in candidates if d == level)
+        raised_by = tuple(name for name, d in candidates if d == level)
+        if (
+            ordinary
+            and level == Disposition.CLINICIEN
+            and present_levels <= {Disposition.INFO}
+            and whole.get(Disposition.CLINICIEN, 0.0) < policy.strong
+        ):
+            # "j'ai 38.2 depuis hier soir, à partir de quand je m'inquiète?": a question the bot answers,
+            # where the table found nothing above self-care, and the classifier unsure that it needs a
+            # nurse today. The answer and its safety net, then a booking (TRIAGE.md scores clinicien and
+            # consultation as one level), rather than a nurse's time.
+            level = Disposition.CONSULTATION
+        return level, raised_by
 
     # ------------------------------------------------------------------ in its conversation
     def decide(
