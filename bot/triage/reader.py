@@ -21,6 +21,7 @@ from bot.triage.table import Context, Patterns, Table
 PRESENT, DENIED, PAST, HYPOTHETICAL = "present", "nie", "passe", "hypothese"
 SINCE = "depuis"  # "depuis son AVC": the event is past, and so is what it left, unless the finding is ongoing
 GENERAL = "question"  # a question about a condition ("c'est quoi les signes d'un AVC?")
+ONGOING = "toujours"  # "j'y pense souvent": still now, whatever time the sentence opened with
 _SENTENCE_END = frozenset({".", "!", "?", ";"})
 _CLAUSE_END = frozenset({",", ":", "mais", "but", "et", "and", "pis"})
 _IDIOM = "idiome"
@@ -190,6 +191,7 @@ class _Cues:
             (PAST, context.history),
             (SINCE, context.since),
             (PRESENT, context.present),
+            (ONGOING, context.ongoing),
             (HYPOTHETICAL, context.hypothetical),
             (GENERAL, context.general),
         )
@@ -215,8 +217,10 @@ class _Cues:
         s_start, s_end = self.sentence_of(start)
         clause_start = max([b for b in self.clause_ends if b < start] + [s_start])
         # A hypothesis covers its own clause ("si jamais j'ai mal, ..."); a time covers the sentence.
+        if ongoing_since and any(kind == ONGOING and start <= a < s_end for a, _, kind in self.cues):
+            return PRESENT  # "le mois passé j'ai acheté une corde ... j'y pense souvent": a crisis still now
         cues = [
-            (a, b, PAST if kind == SINCE else kind)
+            (a, b, {SINCE: PAST, ONGOING: PRESENT}.get(kind, kind))
             for a, b, kind in self.cues
             if (general_questions or kind != GENERAL) and not (ongoing_since and kind == SINCE)
         ]

@@ -116,6 +116,7 @@ class Context:
     history: tuple[TablePattern, ...]  # the finding is over, long ago ("il y a 5 ans")
     since: tuple[TablePattern, ...]  # since an event ("depuis son AVC"): past, unless the finding is ongoing
     present: tuple[TablePattern, ...]  # now ("là", "depuis ce matin"): wins over an earlier history cue
+    ongoing: tuple[TablePattern, ...]  # still now ("j'y pense souvent"): for crises, wins over a history cue before
     hypothetical: tuple[TablePattern, ...]  # "si jamais", "au cas où": a hypothesis
     general: tuple[TablePattern, ...]  # "c'est quoi les signes de": a question about a condition
     figurative: tuple[TablePattern, ...]  # idioms, masked before reading ("mort de rire")
@@ -275,6 +276,7 @@ def load_table(safety_dir: Path) -> Table:
         history=cues("history"),
         since=cues("since_events"),
         present=cues("present"),
+        ongoing=cues("ongoing"),
         hypothetical=cues("hypothetical"),
         general=cues("general_questions"),
         figurative=cues("figurative"),
