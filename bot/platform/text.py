@@ -108,6 +108,18 @@ SMS_SPELLINGS: dict[str, str] = {
     "didees": "d idees",
     "didee": "d idee",
     "dmon": "de mon",
+    # Elisions typed without the apostrophe, on words the table reads.
+    "loeil": "l oeil",
+    "loreille": "l oreille",
+    "lestomac": "l estomac",
+    "lhopital": "l hopital",
+    "lurgence": "l urgence",
+    "lambulance": "l ambulance",
+    "lan": "l an",
+    "javais": "j avais",
+    "jetais": "j etais",
+    "delle": "d elle",
+    "dlui": "de lui",
     # Misspellings common enough to be in spaCy's word list, so the typo corrector leaves them alone.
     "connaisance": "connaissance",
     "conaissance": "connaissance",

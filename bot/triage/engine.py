@@ -273,6 +273,12 @@ class Triage:
         reading = self.read(message)
         whole, sentences = self.probabilities(message)
         classifier_level, raised_by = self._classifier_level(reading, whole, sentences, ordinary)
+        # A correction ("ok non fausse alerte, il respire normalement") takes back the message before, and
+        # says nothing itself that the table finds: the classifier, which reads the alarm's words again,
+        # has nothing to add.
+        takes_back = reading.correction and (reading.retraction or not (reading.present - self.requests))
+        if takes_back and reading.retraction and history and not reading.present - self.requests:
+            classifier_level, raised_by = None, ()
         rules_level, _ = self.rule_level(reading.present, reading.modifiers)
         message_level = most_urgent(rules_level, classifier_level)
         turn = Turn(
@@ -283,13 +289,17 @@ class Triage:
             sure=classifier_level is not None and max(whole.values()) >= self.policy.sure_alone,
             # A correction that describes something else takes back the message before only when it says
             # so at once ("je me suis mal exprimée, il a mal aux côtes"): its own findings stand.
-            correction=reading.correction and (reading.retraction or not (reading.present - self.requests)),
+            correction=takes_back,
         )
         history = history[-(MAX_TURNS - 1) :]
         turns = [*history, turn]
         present, modifiers, classifier_levels, cancelled = _episode(turns)
         episode_rules, findings = self.rule_level(present, modifiers)
-        story = _story([*_aligned(earlier, len(history)), message], cancelled)
+        # A bare correction is out of the story too: it repeats the alarm's words to take them back.
+        bare_corrections = {
+            i for i, t in enumerate(turns) if t.correction and not set(t.present) - self.requests and not t.classifier
+        }
+        story = _story([*_aligned(earlier, len(history)), message], cancelled | bare_corrections)
         # The story read as a whole may only raise: when the table already calls for 911 there is
         # nothing above it, and the longest reading of a turn is skipped (the answer is the same).
         if story is not None and episode_rules != Disposition.NEUF_UN_UN:

@@ -57,6 +57,8 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # ("ca marche pas je suis plus capable de finir mes phrases").
 _SUBJECTS = frozenset({"je", "j", "il", "elle", "on", "tu", "ils", "elles", "ca", "i", "he", "she", "we", "they"})
 _CLOSING_NEGATIONS = frozenset({"pas", "plus", "jamais", "rien", "not", "never"})
+# Before a subject, these keep it in the negated clause ("je pense pas que je vais mourir", "not that I").
+_SUBORDINATING = frozenset({"que", "qu", "that", "think", "pense", "crois", "believe", "feel", "si", "if"})
 # English "n't" (normalised to "didn t") after these denies what follows. Not after can, won, couldn:
 # "can't breathe", "won't wake up", "can't stop bleeding" are the finding itself.
 _ENGLISH_NOT_STATE = frozenset({"don", "didn", "doesn", "isn", "wasn", "aren", "weren", "hasn", "haven", "hadn", "ain"})
@@ -71,12 +73,18 @@ def is_negated(text: str, start: int) -> bool:
     """Whether a negation cue stands within a few words before `start`, in the same clause."""
     before = text[:start].split()
     words = before + text[start:].split()
+    new_subject = False  # a subject between the negation and the match starts another clause
     for i in range(len(before) - 1, max(-1, len(before) - 1 - NEGATION_WINDOW), -1):
         word = words[i]
         if word in CLAUSE_BOUNDARIES:
             return False
         if word in _SUBJECTS and i > 0 and words[i - 1] in _CLOSING_NEGATIONS:
             return False  # "ça marche pas je suis plus capable...": the negation closed the clause before
+        if word in _SUBJECTS and i > 0 and words[i - 1] not in _SUBORDINATING:
+            new_subject = True  # "je fais rien de dramatique je veux juste dire bye": not "pense pas que je"
+            continue
+        if new_subject and word in NEGATION_CUES:
+            return False
         if word == "t" and i > 0 and words[i - 1] in _ENGLISH_NOT_STATE:
             return True  # "she didn't pass out", "he doesn't have a fever"
         if word not in NEGATION_CUES:

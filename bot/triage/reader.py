@@ -130,7 +130,7 @@ class Reader:
             figurative=_IDIOM in text.split(),
             health=bool(context.health and context.health.search(text)),
             correction=correction,
-            retraction=correction and _opens_with_retraction(text, context.correction, context.takeback),
+            retraction=correction and _opens_with_retraction(text, context.correction, context.takeback, context.history),
             substantial=bool(present)
             or len(re.findall(r"[a-z]{2,}", text)) >= MIN_WORDS
             or bool(context.health and context.health.search(text)),
@@ -217,8 +217,10 @@ class _Cues:
         s_start, s_end = self.sentence_of(start)
         clause_start = max([b for b in self.clause_ends if b < start] + [s_start])
         # A hypothesis covers its own clause ("si jamais j'ai mal, ..."); a time covers the sentence.
-        if ongoing_since and any(kind == ONGOING and start <= a < s_end for a, _, kind in self.cues):
-            return PRESENT  # "le mois passé j'ai acheté une corde ... j'y pense souvent": a crisis still now
+        if ongoing_since and any(kind == ONGOING and a >= start for a, _, kind in self.cues):
+            # "le mois passé j'ai acheté une corde ... j'y pense souvent", "I tried years ago. This week the
+            # same thoughts are back": a crisis still now, in this sentence or a later one.
+            return PRESENT
         cues = [
             (a, b, {SINCE: PAST, ONGOING: PRESENT}.get(kind, kind))
             for a, b, kind in self.cues
@@ -255,15 +257,21 @@ def _takes_back(text: str, cues: _Cues, corrections: Iterable[TablePattern], ope
 RETRACTION_WORDS = 5  # a correction cue this close to the start speaks of the message before
 
 
-def _opens_with_retraction(text: str, corrections: Iterable[TablePattern], openers: Iterable[TablePattern]) -> bool:
+def _opens_with_retraction(
+    text: str, corrections: Iterable[TablePattern], openers: Iterable[TablePattern], history: Iterable[TablePattern]
+) -> bool:
     """Whether a message opens with an explicit correction ("non excusez, je me suis mal exprimée, ...",
-    "je veux dire ..."): it then takes back the message before even when it describes something else."""
+    "je veux dire ...", "en fait non excusez, ça c'était il y a 3 ans"): it then takes back the message
+    before even when it describes something else."""
     head = text
     while opener := next((m for p in openers if (m := p.match(head.lstrip())) and m.end()), None):
         head = head.lstrip()[opener.end() :]  # "lol non", "euh non désolée": every opening word
-    limit = len(" ".join(head.split()[:RETRACTION_WORDS]))
-    offset = len(head) - len(head.lstrip())
-    return any(m.start() - offset <= limit for p in corrections for m in p.finditer(head))
+    opening = len(text) - len(head.lstrip())
+    limit = opening + len(" ".join(head.split()[:RETRACTION_WORDS]))
+    # A past time counts only after an opening that takes back ("non excusez"), not alone at the start
+    # ("il y a 4 mois j'ai accouché, depuis j'ai des fuites" adds to the story).
+    cues = [*corrections, *(history if head != text else ())]
+    return any(m.start() <= limit for p in cues for m in p.finditer(text))
 
 
 def _match_state(pattern: TablePattern, text: str, cues: _Cues, patterns: Patterns, timeless: bool) -> str | None:
