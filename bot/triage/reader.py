@@ -130,7 +130,8 @@ class Reader:
             figurative=_IDIOM in text.split(),
             health=bool(context.health and context.health.search(text)),
             correction=correction,
-            retraction=correction and _opens_with_retraction(text, context.correction, context.takeback, context.history),
+            retraction=correction
+            and _opens_with_retraction(text, context.correction, context.takeback, context.history),
             substantial=bool(present)
             or len(re.findall(r"[a-z]{2,}", text)) >= MIN_WORDS
             or bool(context.health and context.health.search(text)),
