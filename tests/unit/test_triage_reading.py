@@ -76,3 +76,27 @@ def test_an_alarm_denied_later_does_not_stick(triage_rules: Triage) -> None:
     second = triage_rules.decide("non non, il respire bien, il dort", [first.turn])
     assert first.disposition == Disposition.NEUF_UN_UN
     assert "ne_respire_pas" not in second.findings
+
+
+@pytest.mark.parametrize(
+    ("alarm", "clarification"),
+    [
+        ("j'ai de la misère à respirer", "j'ai la MPOC, c'est comme d'habitude le matin, rien de nouveau"),
+        ("I can't breathe", "sorry that came out wrong, I can't breathe through my nose, it's a cold"),
+        ("ça me fait mal dans la poitrine", "non pas vraiment mal, ça pique quand je tousse fort"),
+    ],
+)
+def test_an_alarm_taken_back_in_other_words_does_not_stick(
+    triage_rules: Triage, alarm: str, clarification: str
+) -> None:
+    first = triage_rules.decide(alarm)
+    second = triage_rules.decide(clarification, [first.turn])
+    assert first.disposition == Disposition.NEUF_UN_UN
+    assert second.disposition not in (Disposition.NEUF_UN_UN, Disposition.URGENCE)
+
+
+def test_a_reassurance_about_what_happened_does_not_take_it_back(triage_rules: Triage) -> None:
+    # The faint happened; "non c'est correct, il est revenu tout de suite" says it is over, not that it was not.
+    first = triage_rules.decide("mon mari vient de faire une faiblesse")
+    second = triage_rules.decide("non c'est correct il est revenu tout de suite, il s'était levé vite", [first.turn])
+    assert "syncope" in second.findings
