@@ -64,6 +64,8 @@ class Turn:
     classifier: str | None = None  # the level the classifier alone gave this message, if any
     sure: bool = False  # the classifier was sure of this message read alone (counts even in a story)
     correction: bool = False
+    # a question the bot answers ("c'est où la coop la plus proche?") or a bare reply ("J9X 2B3", "oui")
+    ordinary: bool = False
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,7 @@ class Turn:
             "classifieur": self.classifier,
             "sur": self.sure,
             "correction": self.correction,
+            "ordinaire": self.ordinary,
         }
 
     @classmethod
@@ -86,6 +89,7 @@ class Turn:
             classifier=str(record["classifieur"]) if record.get("classifieur") else None,
             sure=bool(record.get("sur")),
             correction=bool(record.get("correction")),
+            ordinary=bool(record.get("ordinaire")),
         )
 
 
@@ -290,6 +294,7 @@ class Triage:
             # A correction that describes something else takes back the message before only when it says
             # so at once ("je me suis mal exprimée, il a mal aux côtes"): its own findings stand.
             correction=takes_back,
+            ordinary=ordinary or not reading.substantial,
         )
         history = history[-(MAX_TURNS - 1) :]
         turns = [*history, turn]
@@ -300,13 +305,19 @@ class Triage:
             i for i, t in enumerate(turns) if t.correction and not set(t.present) - self.requests and not t.classifier
         }
         story = _story([*_aligned(earlier, len(history)), message], cancelled | bare_corrections)
+        # A conversation made only of questions the bot answers and bare replies ("je cherche la coop la
+        # plus proche" then "J9X 2B3") is read as one such question.
+        kept = [t for i, t in enumerate(turns) if i not in cancelled | bare_corrections]
+        story_ordinary = ordinary or all(t.ordinary for t in kept)
         # The story read as a whole may only raise: when the table already calls for 911 there is
         # nothing above it, and the longest reading of a turn is skipped (the answer is the same).
         if story is not None and episode_rules != Disposition.NEUF_UN_UN:
             # The request read as one story; a message read alone counts only where the classifier was sure.
             story_reading = self.read(story)
             story_whole, story_sentences = self.probabilities(story)
-            story_level, story_raised = self._classifier_level(story_reading, story_whole, story_sentences, ordinary)
+            story_level, story_raised = self._classifier_level(
+                story_reading, story_whole, story_sentences, story_ordinary
+            )
             vetoed = self._vetoed(story_reading, self._present_levels(story_reading))
             classifier_levels = [story_level] if story_level else []
             classifier_levels += [d for d in _episode(turns, sure_only=True)[2] if d not in vetoed]
