@@ -27,7 +27,7 @@ _ENGLISH = frozenset(
     feeling feels sick pain hurts hurt chest breathing breathe bleeding blood fever cough throat head
     stomach back arm leg eye ear nose skin baby son daughter husband wife mom dad mother father
     doctor nurse appointment hours open closed phone number address what's whats it's thats that's
-    i've ive i'll ill i'd id he's she's they're you're youre we're let's lets""".split()
+    i've ive i'll ill i'd id he's she's they're you're youre we're let's lets thx ty goodbye""".split()
 )
 _FRENCH = frozenset(
     """le la les un une des du de d l j je tu il elle on nous vous ils elles mon ma mes ton ta tes son sa
