@@ -100,3 +100,18 @@ def test_a_reassurance_about_what_happened_does_not_take_it_back(triage_rules: T
     first = triage_rules.decide("mon mari vient de faire une faiblesse")
     second = triage_rules.decide("non c'est correct il est revenu tout de suite, il s'était levé vite", [first.turn])
     assert "syncope" in second.findings
+
+
+def test_a_turn_is_stored_and_read_back_whole() -> None:
+    # The conversation keeps each turn in a slot; what triage reads back must be what it wrote.
+    turn = Turn(
+        present=("chute",),
+        denied=("syncope",),
+        modifiers=("aine",),
+        classifier="urgence",
+        sure=True,
+        correction=True,
+        ordinary=True,
+    )
+    assert Turn.from_record(turn.to_record()) == turn
+    assert Turn.from_record({"constats": ["chute"]}) == Turn(present=("chute",))  # a record from before `ordinary`
