@@ -233,10 +233,14 @@ class _Cues:
             if c[1] <= end
             and (clause_start <= c[0] < start or (s_start <= c[0] < start and c[2] not in (HYPOTHETICAL, GENERAL)))
         ]
-        if before:
-            return before[-1][2]
         clause_end = min([b for b in self.clause_ends if b >= end] + [s_end])
         after = [c for c in cues if end <= c[0] < clause_end and c[2] != GENERAL]
+        if before:
+            if before[-1][0] < clause_start and before[-1][2] == PAST and any(c[2] == PRESENT for c in after):
+                # "had a heart attack 2 years ago, chest pressure started while shoveling": a past time in an
+                # earlier clause, a present one in the finding's own clause.
+                return PRESENT
+            return before[-1][2]
         return after[0][2] if after else PRESENT
 
 

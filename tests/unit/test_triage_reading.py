@@ -115,3 +115,10 @@ def test_a_turn_is_stored_and_read_back_whole() -> None:
     )
     assert Turn.from_record(turn.to_record()) == turn
     assert Turn.from_record({"constats": ["chute"]}) == Turn(present=("chute",))  # a record from before `ordinary`
+
+
+def test_a_present_time_in_the_findings_own_clause_wins_over_a_past_one_before(triage_rules: Triage) -> None:
+    now = "had a heart attack 2 years ago, chest pressure started while shoveling and now it's going down my arm"
+    then = "il y a 5 ans, j'ai fait une crise cardiaque et maintenant je vais bien"
+    assert triage_rules.decide(now).disposition == Disposition.NEUF_UN_UN
+    assert triage_rules.decide(then).disposition != Disposition.NEUF_UN_UN
