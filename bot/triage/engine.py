@@ -280,8 +280,9 @@ class Triage:
         # A correction ("ok non fausse alerte, il respire normalement") takes back the message before, and
         # says nothing itself that the table finds: the classifier, which reads the alarm's words again,
         # has nothing to add.
-        takes_back = reading.correction and (reading.retraction or not (reading.present - self.requests))
-        if takes_back and reading.retraction and history and not reading.present - self.requests:
+        describes = bool(reading.present - self.requests)  # the table found something besides a request
+        takes_back = reading.correction and (reading.retraction or not describes)
+        if takes_back and reading.retraction and history and not describes:
             classifier_level, raised_by = None, ()
         rules_level, _ = self.rule_level(reading.present, reading.modifiers)
         message_level = most_urgent(rules_level, classifier_level)
@@ -304,10 +305,11 @@ class Triage:
         bare_corrections = {
             i for i, t in enumerate(turns) if t.correction and not set(t.present) - self.requests and not t.classifier
         }
-        story = _story([*_aligned(earlier, len(history)), message], cancelled | bare_corrections)
+        left_out = cancelled | bare_corrections
+        story = _story([*_aligned(earlier, len(history)), message], left_out)
         # A conversation made only of questions the bot answers and bare replies ("je cherche la coop la
         # plus proche" then "J9X 2B3") is read as one such question.
-        kept = [t for i, t in enumerate(turns) if i not in cancelled | bare_corrections]
+        kept = [t for i, t in enumerate(turns) if i not in left_out]
         story_ordinary = ordinary or all(t.ordinary for t in kept)
         # The story read as a whole may only raise: when the table already calls for 911 there is
         # nothing above it, and the longest reading of a turn is skipped (the answer is the same).
