@@ -128,7 +128,8 @@ SMS_SPELLINGS: dict[str, str] = {
     "mdecin": "medecin",
 }
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+# Laughing emoji read as the "lol" they stand for: "son coeur a arrêté en voyant la facture 😂" is a joke.
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", **{e: " lol " for e in "😂🤣😆😅😹"}})
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z0-9]+(?:['-][a-z0-9]+)*|[.!?;,:/]")
 _ELIDED = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)'")

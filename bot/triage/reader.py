@@ -33,12 +33,18 @@ _NUMBER_WORDS = {
     "dix": 10, "ten": 10, "onze": 11, "eleven": 11, "douze": 12, "twelve": 12, "quinze": 15, "vingt": 20,
 }  # fmt: skip
 _UNIT_MONTHS = {"jour": 1 / 30, "day": 1 / 30, "semaine": 7 / 30, "sem": 7 / 30, "week": 7 / 30, "wk": 7 / 30,
-                "mois": 1.0, "mwa": 1.0, "month": 1.0, "mo": 1.0, "an": 12.0, "annee": 12.0, "year": 12.0, "yr": 12.0,
-                "yo": 12.0}  # fmt: skip
+                "mois": 1.0, "moi": 1.0, "mwa": 1.0, "month": 1.0, "mo": 1.0, "an": 12.0, "annee": 12.0,
+                "year": 12.0, "yr": 12.0, "yo": 12.0}  # fmt: skip
 _AGE = re.compile(
     r"(?<![a-z0-9.])(?P<n>\d{1,3}|" + "|".join(k for k in _NUMBER_WORDS if k != "a") + r")"
-    r" ?(?P<unit>jours?|days?|semaines?|sem|weeks?|wks?|mois|mwa|months?|mos?|ans?|annees?|years?|yrs?|yo)"
+    r" ?(?P<unit>jours?|days?|semaines?|sem|weeks?|wks?|mois|moi|mwa|months?|mos?|ans?|annees?|years?|yrs?|yo)(?![a-z])"
     r"(?P<after>(?: [a-z0-9]+){0,2})"
+)
+_BARE_AGE = re.compile(
+    r"(?<![a-z])(?:he|she|i|son|daughter|mom|mother|dad|father|husband|wife|boy|girl|baby|kid|child|grandma|"
+    r"grandpa|grandmother|grandfather|brother|sister|friend|neighbour|neighbor|who) "
+    r"(?:is|s|m|am|was|just turned|turned) "
+    r"(?P<n>\d{1,3})(?= (?:and|but|with|now|today|so|yo|,|\.|;|!|\?)(?: |$)| ?$)"
 )
 _DURATION_BEFORE = re.compile(
     r"(?<![a-z])(depuis|il y a|ca fait|fait|pendant|dans|durant|for|since|over|past|last|about|plus de|moins de|"
@@ -177,7 +183,16 @@ def ages_in_months(text: str) -> list[float]:
         if number <= 0 or months > 130 * 12:
             continue
         ages.append(months)
+    # English writes an age without its unit: "my mom is 83 and...", "he's 6, coughing".
+    ages += [12.0 * int(m.group("n")) for m in _BARE_AGE.finditer(text)]
     return ages
+
+
+_NEGATION_WORDS = re.compile(r"\b(pas|pu|plus|jamais|aucun|aucune|rien|not|never|no|t)\b")
+_ANSWERED_NO = re.compile(
+    r"(?:^| )\?(?= (?:(?:ben|mais|oh|ah) )?(?:non|no|nope|nah|pantoute|pas du tout|not at all)"
+    r"(?! (?:idea|clue|matter|one|way|plus|sais|se|rush|hurry|worries|worry|pressure|presse|stress)\b)(?: |$))"
+)
 
 
 class _Cues:
@@ -187,6 +202,8 @@ class _Cues:
         self.text = text
         self.ends = [m.start() for m in re.finditer(r"(?:^| )([.!?;])(?= |$)", text)]
         self.clause_ends = [m.start() for m in re.finditer(r"(?:^| )(,|:|mais|but|et|and)(?= |$)", text)]
+        # "ça arrête pas de saigner? non ça a arrêté": the member repeats a question and answers no to it.
+        self.answered_no = {m.start() for m in _ANSWERED_NO.finditer(text)}
         self.cues: list[tuple[int, int, str]] = []
         kinds = (
             (PAST, context.history),
@@ -210,6 +227,12 @@ class _Cues:
                 end = boundary
                 break
         return start, end
+
+    def answered_no_at(self, position: int) -> bool:
+        """Whether the sentence at `position` is a question the member answers no to right after ("il fait de la
+        fièvre? non"). Not a negative question: "il respire pas? non" confirms it, as "non" does in French."""
+        start, end = self.sentence_of(position)
+        return end in self.answered_no and not _NEGATION_WORDS.search(self.text[start:end])
 
     def time_of(self, start: int, end: int, general_questions: bool = True, ongoing_since: bool = False) -> str:
         """PRESENT, PAST, HYPOTHETICAL or GENERAL for a match at [start, end)."""
@@ -284,7 +307,7 @@ def _match_state(pattern: TablePattern, text: str, cues: _Cues, patterns: Patter
     for match in pattern.finditer(text):
         if any(_overlaps(match.span(), e.span()) for ex in patterns.exclusions for e in ex.finditer(text)):
             continue
-        if patterns.negatable and is_negated(text, match.start()):
+        if patterns.negatable and (is_negated(text, match.start()) or cues.answered_no_at(match.start())):
             state = DENIED
         else:
             state = (

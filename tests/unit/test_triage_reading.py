@@ -44,6 +44,9 @@ def test_a_crisis_question_is_a_crisis(triage_rules: Triage) -> None:
         ("my 2 month old", 2.0),
         ("mon pere a 82 ans", 984.0),
         ("il a juste 3 semaines", 0.7),
+        ("li gen 2 moi", 2.0),  # Haitian Creole "2 mwa", read "moi" after the SMS spellings
+        ("my mom is 83 and just not herself", 996.0),  # English writes an age without its unit
+        ("he s 6 , coughing", 72.0),
     ],
 )
 def test_ages_are_read(text: str, months: float) -> None:
@@ -52,7 +55,14 @@ def test_ages_are_read(text: str, months: float) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["j'ai de la fièvre depuis 3 jours", "il y a 2 ans", "enceinte de 30 semaines", "j ai manque 2 jours d ouvrage"],
+    [
+        "j'ai de la fièvre depuis 3 jours",
+        "il y a 2 ans",
+        "enceinte de 30 semaines",
+        "j ai manque 2 jours d ouvrage",
+        "j ai commence un antibiotique hier",  # "un an" + "tibiotique" is not an age
+        "his sugar is 3 and dropping",
+    ],
 )
 def test_durations_are_not_ages(text: str) -> None:
     assert ages_in_months(text.replace("è", "e")) == []
@@ -112,6 +122,7 @@ def test_a_turn_is_stored_and_read_back_whole() -> None:
         sure=True,
         correction=True,
         ordinary=True,
+        denial=True,
     )
     assert Turn.from_record(turn.to_record()) == turn
     assert Turn.from_record({"constats": ["chute"]}) == Turn(present=("chute",))  # a record from before `ordinary`
@@ -122,3 +133,36 @@ def test_a_present_time_in_the_findings_own_clause_wins_over_a_past_one_before(t
     then = "il y a 5 ans, j'ai fait une crise cardiaque et maintenant je vais bien"
     assert triage_rules.decide(now).disposition == Disposition.NEUF_UN_UN
     assert triage_rules.decide(then).disposition != Disposition.NEUF_UN_UN
+
+
+def test_a_question_repeated_and_answered_no_is_denied(triage_rules: Triage) -> None:
+    assert "fievre" in triage_rules.read("il a de la fievre? non. il tousse").set_aside
+    assert (
+        "hemorragie" not in triage_rules.read("Ça arrête pas de saigner? Non ça a arrêté. Il bouge ses doigts").present
+    )
+    # "il respire pas? non": in French, "non" to a negative question confirms it.
+    assert "ne_respire_pas" in triage_rules.read("il respire pu? non").present
+    assert "fievre" in triage_rules.read("is that something to see the doctor about? no rush. he has a fever").present
+
+
+def test_crying_all_the_time_is_a_crisis_when_the_person_cannot_go_on(triage_rules: Triage) -> None:
+    assert "desespoir" not in triage_rules.read("mon bébé a 3 semaines, je pleure tout le temps").present
+    assert "pleurs_inconsolables" not in triage_rules.read("mon bébé a 3 semaines, je pleure tout le temps").present
+    assert "desespoir" in triage_rules.read("je pleure tout le temps, je suis plus capable").present
+    assert "desespoir" in triage_rules.read("je pleure tout le temps pis je me demande a quoi ca sert").present
+
+
+def test_a_joke_told_with_an_emoji_is_not_an_emergency(triage_rules: Triage) -> None:
+    message = "mon chum dit que son coeur a arrêté quand il a vu la facture d'épicerie 😂 c'est combien la cotisation?"
+    assert triage_rules.decide(message).disposition == Disposition.INFO
+
+
+def test_a_reply_that_only_denies_the_signs_asked_about_leaves_the_story(triage: Triage) -> None:
+    first = triage.decide("j'ai commencé un antibiotique hier pis là j'ai des plaques rouges qui piquent sur le ventre")
+    second = triage.decide(
+        "non je respire ben pis j'ai pas les lèvres ni la langue enflées",
+        [first.turn],
+        ["j'ai commencé un antibiotique hier pis là j'ai des plaques rouges qui piquent sur le ventre"],
+    )
+    assert second.turn.denial
+    assert second.disposition not in (Disposition.NEUF_UN_UN, Disposition.URGENCE)
