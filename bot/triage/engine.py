@@ -32,6 +32,8 @@ from bot.triage.reader import DENIED, Reader, Reading
 from bot.triage.table import Table, load_table
 
 URGENT = (Disposition.NEUF_UN_UN, Disposition.CRISE, Disposition.URGENCE)
+MIND_SYSTEMS = frozenset({"sante_mentale", "securite"})  # where the table's crises are
+_ANSWERS_NO = re.compile(r"(ben |mais |euh |oh |ah )?(non|no|nope|nah|pas|aucun|aucune|pantoute|not|none)\b")
 _SENTENCE = re.compile(r"(?<=[.!?;\n])\s+|\n+")
 MAX_TURNS = 8  # messages of one request kept for the episode
 SHORT_REQUEST = 8  # words: "je voudrais parler à une personne svp" is a request and nothing else
@@ -66,6 +68,8 @@ class Turn:
     correction: bool = False
     # a question the bot answers ("c'est où la coop la plus proche?") or a bare reply ("J9X 2B3", "oui")
     ordinary: bool = False
+    # it only denies signs, as an answer to the bot's red-flag question ("non il respire ben, pas les lèvres enflées")
+    denial: bool = False
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -76,6 +80,7 @@ class Turn:
             "sur": self.sure,
             "correction": self.correction,
             "ordinaire": self.ordinary,
+            "denegation": self.denial,
         }
 
     @classmethod
@@ -90,6 +95,7 @@ class Turn:
             sure=bool(record.get("sur")),
             correction=bool(record.get("correction")),
             ordinary=bool(record.get("ordinaire")),
+            denial=bool(record.get("denegation")),
         )
 
 
@@ -135,6 +141,7 @@ class Triage:
         self.classifier = classifier
         self.policy = policy
         self.requests = frozenset(f.id for f in table.findings if f.system == "demandes")
+        self.mind = frozenset(f.id for f in table.findings if f.system in MIND_SYSTEMS)
 
     # ------------------------------------------------------------------ one message
     def read(self, message: str) -> Reading:
@@ -225,9 +232,14 @@ class Triage:
         # The classifier itself reads a crisis ("I just want to disappear"): as when the table finds one,
         # 911 needs the classifier to be sure of an act under way.
         crisis_read = crisis_found or (top == Disposition.CRISE and whole[top] >= policy.min_confidence)
+        # The table read an accident of the body and nothing of the mind ("ma fille de 7 ans a bu du
+        # lave-vitre"): a crisis needs the classifier's top reading, not a trace of the words it shares with one.
+        bodily_only = bool(reading.present - self.requests) and not reading.present & self.mind
         for level, threshold in policy.raise_thresholds.items():
             if level == Disposition.NEUF_UN_UN and crisis_read:
                 threshold = max(threshold, policy.crisis_911)
+            if level == Disposition.CRISE and bodily_only:
+                threshold = max(threshold, policy.min_confidence)
             p = _at_least(whole, level)
             if p >= threshold and allowed(level, whole.get(level, 0.0)):
                 candidates.append((f"classifieur_{level.value}", level))
@@ -284,6 +296,18 @@ class Triage:
         takes_back = reading.correction and (reading.retraction or not describes)
         if takes_back and reading.retraction and history and not describes:
             classifier_level, raised_by = None, ()
+        # "non je respire ben pis j'ai pas les lèvres enflées": a reply that only denies the signs asked about.
+        # The table takes them back; the classifier, which reads the alarm words again, has nothing to add.
+        denial = (
+            bool(history)
+            and not describes
+            and not takes_back
+            and bool(reading.set_aside)
+            and set(reading.set_aside.values()) == {DENIED}
+            and bool(_ANSWERS_NO.match(normalise(message)))
+        )
+        if denial:
+            classifier_level, raised_by = None, ()
         rules_level, _ = self.rule_level(reading.present, reading.modifiers)
         message_level = most_urgent(rules_level, classifier_level)
         turn = Turn(
@@ -296,14 +320,17 @@ class Triage:
             # so at once ("je me suis mal exprimée, il a mal aux côtes"): its own findings stand.
             correction=takes_back,
             ordinary=ordinary or not reading.substantial,
+            denial=denial,
         )
         history = history[-(MAX_TURNS - 1) :]
         turns = [*history, turn]
         present, modifiers, classifier_levels, cancelled = _episode(turns)
         episode_rules, findings = self.rule_level(present, modifiers)
-        # A bare correction is out of the story too: it repeats the alarm's words to take them back.
+        # A bare correction or denial is out of the story too: it repeats the alarm's words to take them back.
         bare_corrections = {
-            i for i, t in enumerate(turns) if t.correction and not set(t.present) - self.requests and not t.classifier
+            i
+            for i, t in enumerate(turns)
+            if (t.correction or t.denial) and not set(t.present) - self.requests and not t.classifier
         }
         left_out = cancelled | bare_corrections
         story = _story([*_aligned(earlier, len(history)), message], left_out)
