@@ -33,7 +33,6 @@ from bot.triage.table import Table, load_table
 
 URGENT = (Disposition.NEUF_UN_UN, Disposition.CRISE, Disposition.URGENCE)
 MIND_SYSTEMS = frozenset({"sante_mentale", "securite"})  # where the table's crises are
-_ANSWERS_NO = re.compile(r"(ben |mais |euh |oh |ah )?(non|no|nope|nah|pas|aucun|aucune|pantoute|not|none)\b")
 _SENTENCE = re.compile(r"(?<=[.!?;\n])\s+|\n+")
 MAX_TURNS = 8  # messages of one request kept for the episode
 SHORT_REQUEST = 8  # words: "je voudrais parler à une personne svp" is a request and nothing else
@@ -304,7 +303,7 @@ class Triage:
             and not takes_back
             and bool(reading.set_aside)
             and set(reading.set_aside.values()) == {DENIED}
-            and bool(_ANSWERS_NO.match(normalise(message)))
+            and reading.answers_no
         )
         if denial:
             classifier_level, raised_by = None, ()

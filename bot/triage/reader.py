@@ -86,6 +86,7 @@ class Reading:
     correction: bool = False  # the message takes back the one before ("non, c'était l'an passé")
     retraction: bool = False  # it opens by saying so ("je me suis mal exprimée, il a mal aux côtes")
     substantial: bool = True  # enough words, or a health word, for the classifier to read anything in it
+    answers_no: bool = False  # it opens with a no ("non", "nope", "pas de fièvre"), as a reply to a question
     words: int = 0  # how many words the message has
 
 
@@ -142,6 +143,7 @@ class Reader:
             or len(re.findall(r"[a-z]{2,}", text)) >= MIN_WORDS
             or bool(context.health and context.health.search(text)),
             words=words,
+            answers_no=bool(_OPENS_WITH_NO.match(text)),
         )
 
     def age_modifiers(self, text: str) -> set[str]:
@@ -188,6 +190,7 @@ def ages_in_months(text: str) -> list[float]:
     return ages
 
 
+_OPENS_WITH_NO = re.compile(r"(ben |mais |euh |oh |ah )?(non|no|nope|nah|pas|aucun|aucune|pantoute|not|none)\b")
 _NEGATION_WORDS = re.compile(r"\b(pas|pu|plus|jamais|aucun|aucune|rien|not|never|no|t)\b")
 _ANSWERED_NO = re.compile(
     r"(?:^| )\?(?= (?:(?:ben|mais|oh|ah) )?(?:non|no|nope|nah|pantoute|pas du tout|not at all)"
